@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes, from sysexits(3).
+const (
+	exitOK       = 0
+	exitUsage    = 64 // EX_USAGE: the command was used incorrectly
+	exitDataErr  = 65 // EX_DATAERR: the input data was incorrect (bogus DNS data)
+	exitTempFail = 75 // EX_TEMPFAIL: a temporary failure; retrying may succeed
+	exitConfig   = 78 // EX_CONFIG: a configuration error, such as a bad trust anchor file
+	exitSoftware = 70 // EX_SOFTWARE: an internal error
+)
+
+// exitError carries the exit code a failure should end the command with.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	return &exitError{code: code, err: err}
+}
+
+func usageErrorf(format string, args ...any) error {
+	return withCode(exitUsage, fmt.Errorf(format, args...))
+}
+
+// exitCode returns the exit code for an error that ended a command.
+func exitCode(err error) int {
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return exitSoftware
+}

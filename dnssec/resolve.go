@@ -1,0 +1,300 @@
+package dnssec
+
+import (
+	"fmt"
+
+	"github.com/miekg/dns"
+)
+
+// resolve follows qname through CNAME and DNAME links to the answer and
+// proves every link and the final answer or denial on its own. The result
+// is only as strong as its weakest link.
+func (l *lookup) resolve(qname string, qtype uint16) *Result {
+	res := &Result{Name: qname, Type: qtype, Security: Secure}
+	seen := map[string]bool{}
+	sname := qname
+	links := 0
+	for {
+		resp, err := l.query(sname, qtype)
+		if err != nil {
+			l.step(Step{Check: "query", Name: sname, Type: dns.TypeToString[qtype], Security: securityOf(err), Detail: err.Error()})
+			return l.finish(res, securityOf(err), err, dns.RcodeServerFailure)
+		}
+		next, done := l.readResponse(res, resp, sname, qtype, seen, &links)
+		if done {
+			return res
+		}
+		sname = next
+	}
+}
+
+// finish sets the final state of res, keeping the weakest state seen and
+// the first reason that explains it.
+func (l *lookup) finish(res *Result, sec Security, reason error, rcode int) *Result {
+	l.merge(res, sec, reason)
+	res.Rcode = rcode
+	return res
+}
+
+func (l *lookup) merge(res *Result, sec Security, reason error) {
+	w := weakest(res.Security, sec)
+	if w != res.Security || res.Reason == nil && reason != nil && sec == w {
+		res.Reason = reason
+	}
+	res.Security = w
+}
+
+// readResponse takes what one response says about sname: the answer, a
+// CNAME or DNAME link to follow, or a denial. It returns the next name to
+// query when the response ends in a link whose target it does not answer.
+func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype uint16, seen map[string]bool, links *int) (string, bool) {
+	answer := groupRRsets(resp.Answer)
+	cur := sname
+	for {
+		if seen[cur] {
+			err := bogus(ReasonCNAMELoop, "", cur, qtype, "the chain from %s returns to %s", res.Name, cur)
+			return "", l.stop(res, err)
+		}
+		seen[cur] = true
+
+		if set := find(answer, cur, qtype); set != nil {
+			sec, err := l.proveAnswer(set, resp, qtype)
+			l.merge(res, sec, err)
+			res.Answer = append(res.Answer, set.rrs...)
+			res.Rcode = dns.RcodeSuccess
+			return "", true
+		}
+
+		var next string
+		var followed bool
+		if dname := findDNAME(answer, cur); dname != nil && qtype != dns.TypeDNAME {
+			next, followed = l.followDNAME(res, resp, answer, dname, cur, qtype)
+		} else if cname := find(answer, cur, dns.TypeCNAME); cname != nil && qtype != dns.TypeCNAME {
+			next, followed = l.followCNAME(res, resp, cname)
+		} else if cur != sname {
+			// The response does not go on past the last link: ask again.
+			return cur, false
+		} else {
+			l.proveDenialFor(res, resp, cur, qtype)
+			return "", true
+		}
+		if !followed || res.Security == Bogus {
+			return "", true
+		}
+		*links++
+		if *links > l.limits.MaxChainLength {
+			err := &BogusError{Reason: ReasonLimit, Name: res.Name, Type: qtype,
+				Err: &LimitError{Limit: "MaxChainLength", Value: l.limits.MaxChainLength}}
+			return "", l.stop(res, err)
+		}
+		cur = next
+	}
+}
+
+func (l *lookup) stop(res *Result, err error) bool {
+	l.step(Step{Check: "CNAME", Name: res.Name, Security: securityOf(err), Detail: err.Error()})
+	l.finish(res, securityOf(err), err, dns.RcodeServerFailure)
+	return true
+}
+
+// followCNAME proves a CNAME link and returns its target. It returns false
+// after ending the lookup bogus.
+func (l *lookup) followCNAME(res *Result, resp *dns.Msg, set *rrset) (string, bool) {
+	if len(set.rrs) != 1 {
+		err := bogus(ReasonMalformed, "", set.name, dns.TypeCNAME, "%d CNAME records at one name", len(set.rrs))
+		l.stop(res, err)
+		return "", false
+	}
+	sec, err := l.proveAnswer(set, resp, dns.TypeCNAME)
+	l.merge(res, sec, err)
+	res.Answer = append(res.Answer, set.rrs...)
+	return dns.CanonicalName(set.rrs[0].(*dns.CNAME).Target), true
+}
+
+// findDNAME returns a DNAME RRset owned by a strict ancestor of name.
+func findDNAME(answer []*rrset, name string) *rrset {
+	for _, s := range ofType(answer, dns.TypeDNAME) {
+		if isStrictSubdomain(s.name, name) {
+			return s
+		}
+	}
+	return nil
+}
+
+// followDNAME proves a DNAME, substitutes it into name (RFC 6672 §2.2) and
+// checks that a CNAME in the response, which is unsigned because it is
+// synthesized, says the same.
+func (l *lookup) followDNAME(res *Result, resp *dns.Msg, answer []*rrset, set *rrset, name string, qtype uint16) (string, bool) {
+	dname, ok := set.rrs[0].(*dns.DNAME)
+	if !ok || len(set.rrs) != 1 {
+		err := bogus(ReasonMalformed, "", set.name, dns.TypeDNAME, "%d DNAME records at one name", len(set.rrs))
+		l.stop(res, err)
+		return "", false
+	}
+	sec, err := l.proveAnswer(set, resp, dns.TypeDNAME)
+	l.merge(res, sec, err)
+	res.Answer = append(res.Answer, dname)
+
+	prefix := name[:len(name)-len(set.name)]
+	target := dns.CanonicalName(prefix + dname.Target)
+	if _, ok := dns.IsDomainName(target); !ok || len(target) > 254 {
+		// RFC 6672 §2.2: a substitution longer than a name may be is YXDOMAIN.
+		err := bogus(ReasonDNAMEMismatch, "", name, qtype, "substituting %s into %s gives an over-long name", dname.Target, name)
+		l.stop(res, err)
+		return "", false
+	}
+	synth := &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: dname.Hdr.Ttl},
+		Target: target}
+	if cname := find(answer, name, dns.TypeCNAME); cname != nil {
+		got := dns.CanonicalName(cname.rrs[0].(*dns.CNAME).Target)
+		if got != target {
+			err := bogus(ReasonDNAMEMismatch, "", name, dns.TypeCNAME,
+				"the CNAME points to %s, the DNAME %s gives %s", got, set.name, target)
+			l.stop(res, err)
+			return "", false
+		}
+	}
+	res.Answer = append(res.Answer, synth)
+	l.step(Step{Check: "DNAME", Name: name, Security: sec, Detail: fmt.Sprintf("%s -> %s via DNAME at %s", name, target, set.name)})
+	return target, true
+}
+
+// proveAnswer proves one RRset of an answer: with its signer's keys when it
+// is signed, or by proving its zone unsigned when it is not. A wildcard
+// expansion also needs the proof that the name itself does not exist.
+func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security, error) {
+	signer := signerFor(set)
+	if signer == "" {
+		return l.proveUnsigned(set.name, set.rtype, set)
+	}
+	zs := l.zoneFor(signer)
+	if zs.security != Secure {
+		return zs.security, zs.reason
+	}
+	if !equalNames(zs.zone, signer) {
+		err := bogus(ReasonBadSigner, zs.zone, set.name, set.rtype,
+			"signed by %s, which is no zone; the closest zone is %s", signer, zs.zone)
+		l.step(Step{Zone: zs.zone, Check: "RRSIG", Name: set.name, Type: dns.TypeToString[set.rtype], Security: Bogus, Detail: err.Detail})
+		return Bogus, err
+	}
+	sig, err := l.verifyRRset(set, zs.zone, zs.keys)
+	if err != nil {
+		return Bogus, err
+	}
+	for _, rr := range set.rrs {
+		rr.Header().Ttl = capTTL(rr.Header().Ttl, sig, l.now)
+	}
+	if int(sig.Labels) < countLabels(set.name) {
+		d, err := l.verifiedDenial(resp, zs.zone, zs.keys)
+		if err != nil {
+			return Bogus, err
+		}
+		if err := l.proveWildcard(d, set.name, set.rtype, int(sig.Labels)); err != nil {
+			return securityOf(err), err
+		}
+	}
+	return Secure, nil
+}
+
+// signerFor returns the signer of the RRSIGs over set that could sign it:
+// a zone at or above the owner. The deepest such signer wins.
+func signerFor(set *rrset) string {
+	best := ""
+	for _, sig := range set.sigs {
+		signer := dns.CanonicalName(sig.SignerName)
+		if !isSubdomain(signer, set.name) {
+			continue
+		}
+		if best == "" || countLabels(signer) > countLabels(best) {
+			best = signer
+		}
+	}
+	return best
+}
+
+// proveUnsigned decides an unsigned RRset or denial: insecure when the walk
+// towards name proves an unsigned delegation, bogus when name lies in a
+// signed zone.
+func (l *lookup) proveUnsigned(name string, qtype uint16, set *rrset) (Security, error) {
+	zs := l.zoneFor(name)
+	if zs.security != Secure {
+		return zs.security, zs.reason
+	}
+	reason := ReasonSignatureMissing
+	detail := "no RRSIG"
+	if set != nil && len(set.sigs) > 0 {
+		reason = ReasonBadSigner
+		detail = fmt.Sprintf("RRSIG signer %s is not at or above the owner", set.sigs[0].SignerName)
+	}
+	if set == nil {
+		reason, detail = ReasonDenialMissing, "the negative answer carries no signed SOA, NSEC or NSEC3 records"
+	}
+	err := bogus(reason, zs.zone, name, qtype, "%s; %s is signed", detail, zs.zone)
+	l.step(Step{Zone: zs.zone, Check: "RRSIG", Name: name, Type: dns.TypeToString[qtype], Security: Bogus, Detail: err.Detail})
+	return Bogus, err
+}
+
+// proveDenialFor proves a negative response for (name, qtype): NXDOMAIN
+// or NODATA.
+func (l *lookup) proveDenialFor(res *Result, resp *dns.Msg, name string, qtype uint16) {
+	nxdomain := resp.Rcode == dns.RcodeNameError
+	rcode := resp.Rcode
+	signer := denialSigner(resp, name)
+	if signer == "" {
+		sec, err := l.proveUnsigned(name, qtype, nil)
+		l.finish(res, sec, err, rcode)
+		return
+	}
+	zs := l.zoneFor(signer)
+	if zs.security != Secure {
+		l.finish(res, zs.security, zs.reason, rcode)
+		return
+	}
+	if !equalNames(zs.zone, signer) {
+		err := bogus(ReasonBadSigner, zs.zone, name, qtype, "denial signed by %s, which is no zone; the closest zone is %s", signer, zs.zone)
+		l.finish(res, Bogus, err, rcode)
+		return
+	}
+	d, err := l.verifiedDenial(resp, zs.zone, zs.keys)
+	if err != nil {
+		l.finish(res, Bogus, err, rcode)
+		return
+	}
+	sec, err := l.proveNegative(d, name, qtype, nxdomain)
+	if err != nil {
+		l.step(Step{Zone: zs.zone, Check: denialKind(d), Name: name, Type: dns.TypeToString[qtype], Security: sec, Detail: err.Error()})
+	}
+	l.finish(res, sec, err, rcode)
+}
+
+func denialKind(d *denialSet) string {
+	if len(d.nsec) > 0 {
+		return "NSEC"
+	}
+	return "NSEC3"
+}
+
+// denialSigner returns the zone that signed the SOA, NSEC or NSEC3 records
+// of a negative response, if it is at or above name.
+func denialSigner(resp *dns.Msg, name string) string {
+	best := ""
+	for _, rr := range resp.Ns {
+		sig, ok := rr.(*dns.RRSIG)
+		if !ok {
+			continue
+		}
+		switch sig.TypeCovered {
+		case dns.TypeSOA, dns.TypeNSEC, dns.TypeNSEC3:
+		default:
+			continue
+		}
+		signer := dns.CanonicalName(sig.SignerName)
+		if !isSubdomain(signer, name) {
+			continue
+		}
+		if best == "" || countLabels(signer) > countLabels(best) {
+			best = signer
+		}
+	}
+	return best
+}

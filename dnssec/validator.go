@@ -1,0 +1,207 @@
+package dnssec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxclient/mxclient/trustanchor"
+)
+
+// Config configures a Validator.
+type Config struct {
+	// Source supplies unvalidated DNS data.
+	Source Source
+	// Anchors are the trust anchors; anchors not valid at the validation
+	// time are ignored. The deepest anchor above a name is used.
+	Anchors []trustanchor.Anchor
+	// Now returns the validation time for signature windows and cache
+	// expiry; nil means time.Now.
+	Now func() time.Time
+	// Limits bounds each lookup; zero fields take their defaults.
+	Limits Limits
+}
+
+// Validator proves DNS answers from trust anchors. It caches proven DS and
+// DNSKEY sets, and concurrent lookups that need the same set share one
+// fetch. A Validator is safe for concurrent use.
+type Validator struct {
+	source  Source
+	anchors []trustanchor.Anchor
+	now     func() time.Time
+	limits  Limits
+	cache   *cache
+}
+
+// New returns a Validator for cfg.
+func New(cfg Config) (*Validator, error) {
+	if cfg.Source == nil {
+		return nil, errors.New("dnssec: no Source configured")
+	}
+	if len(cfg.Anchors) == 0 {
+		return nil, errors.New("dnssec: no trust anchor configured")
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Validator{
+		source:  cfg.Source,
+		anchors: cfg.Anchors,
+		now:     now,
+		limits:  cfg.Limits.withDefaults(),
+		cache:   newCache(),
+	}, nil
+}
+
+// Result is the outcome of one lookup.
+type Result struct {
+	// Name is the absolute, lowercase query name.
+	Name string
+	Type uint16
+	// Rcode is the response code of the final answer: NOERROR, NXDOMAIN,
+	// or SERVFAIL when no answer could be obtained.
+	Rcode int
+	// Security is the state of the whole answer, CNAME links included.
+	Security Security
+	// Answer holds the records of the answer in order: each CNAME or
+	// DNAME link, then the RRset of the requested type. RRSIGs are left
+	// out. TTLs of signed records are capped by their RRSIG's original
+	// TTL and expiration.
+	Answer []dns.RR
+	// Reason explains a state other than Secure: a *BogusError, an
+	// *IndeterminateError or an *InsecureReason.
+	Reason error
+	// Chain lists the checks made, from the trust anchor to the answer.
+	Chain []Step
+}
+
+// Step is one check on the chain of trust, for traces.
+type Step struct {
+	// Zone is the zone whose keys or proofs the step uses.
+	Zone string `json:"zone"`
+	// Check names what was checked: "trust anchor", "DS", "DNSKEY",
+	// "RRSIG", "NSEC", "NSEC3", "CNAME", "DNAME", "query".
+	Check string `json:"check"`
+	Name  string `json:"name,omitempty"`
+	Type  string `json:"type,omitempty"`
+	// Security is the step's outcome: secure when the check passed.
+	Security Security `json:"security"`
+	Detail   string   `json:"detail,omitempty"`
+	// Cached is set when the step's result came from the cache.
+	Cached bool `json:"cached,omitempty"`
+}
+
+func (s Step) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %s", s.Check, s.Zone)
+	if s.Name != "" {
+		fmt.Fprintf(&b, " %s", s.Name)
+		if s.Type != "" {
+			fmt.Fprintf(&b, " %s", s.Type)
+		}
+	}
+	fmt.Fprintf(&b, ": %s", s.Security)
+	if s.Detail != "" {
+		fmt.Fprintf(&b, " (%s)", s.Detail)
+	}
+	if s.Cached {
+		b.WriteString(" [cached]")
+	}
+	return b.String()
+}
+
+// Lookup fetches (name, qtype) and proves it. Names are always absolute: a
+// missing final dot is added and no search list is applied. The error is
+// non-nil only for an invalid name or an ended context; every other failure
+// is a Result with Security Bogus or Indeterminate.
+func (v *Validator) Lookup(ctx context.Context, name string, qtype uint16) (*Result, error) {
+	qname, err := CanonicalQueryName(name)
+	if err != nil {
+		return nil, err
+	}
+	l := &lookup{v: v, ctx: ctx, now: v.now(), limits: v.limits, hashes: map[nsec3HashKey]string{}}
+	res := l.resolve(qname, qtype)
+	res.Chain = l.steps
+	if err := ctx.Err(); err != nil && res.Security == Indeterminate {
+		return res, err
+	}
+	return res, nil
+}
+
+// CanonicalQueryName returns name as an absolute, lowercase domain name, or
+// an error naming what is wrong with it.
+func CanonicalQueryName(name string) (string, error) {
+	if name == "" {
+		return "", errors.New("dnssec: empty domain name")
+	}
+	fqdn := dns.CanonicalName(name)
+	if _, ok := dns.IsDomainName(fqdn); !ok {
+		return "", fmt.Errorf("dnssec: %q is not a valid domain name", name)
+	}
+	// 255 octets in wire form is 253 characters in presentation form
+	// plus the final dot (RFC 1035 §2.3.4).
+	wire := make([]byte, 256)
+	if _, err := dns.PackDomainName(fqdn, wire, 0, nil, false); err != nil {
+		return "", fmt.Errorf("dnssec: %q is not a valid domain name: %v", name, err)
+	}
+	return fqdn, nil
+}
+
+// lookup holds the state and budgets of one Lookup call.
+type lookup struct {
+	v      *Validator
+	ctx    context.Context
+	now    time.Time
+	limits Limits
+
+	queries     int
+	sigChecks   int
+	nsec3Hashes int
+	hashes      map[nsec3HashKey]string
+
+	steps []Step
+}
+
+func (l *lookup) step(s Step) {
+	l.steps = append(l.steps, s)
+}
+
+// query asks the Source, counting the query against MaxQueries.
+func (l *lookup) query(name string, qtype uint16) (*dns.Msg, error) {
+	if l.queries >= l.limits.MaxQueries {
+		return nil, &BogusError{Reason: ReasonLimit, Name: name, Type: qtype,
+			Err: &LimitError{Limit: "MaxQueries", Value: l.limits.MaxQueries}}
+	}
+	l.queries++
+	resp, err := l.v.source.Query(l.ctx, name, qtype)
+	if err != nil {
+		return nil, &IndeterminateError{Name: name, Type: qtype, Err: err}
+	}
+	switch resp.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+		return resp, nil
+	}
+	return nil, &IndeterminateError{Name: name, Type: qtype,
+		Err: fmt.Errorf("upstream answered %s", dns.RcodeToString[resp.Rcode])}
+}
+
+// securityOf maps a failure to its state: bogus for a *BogusError,
+// insecure for an *InsecureReason, indeterminate otherwise.
+func securityOf(err error) Security {
+	var b *BogusError
+	var ins *InsecureReason
+	switch {
+	case err == nil:
+		return Secure
+	case errors.As(err, &b):
+		return Bogus
+	case errors.As(err, &ins):
+		return Insecure
+	}
+	return Indeterminate
+}
