@@ -169,6 +169,12 @@ func (l *lookup) proveWildcard(d *denialSet, qname string, qtype uint16, wildcar
 	if cover == nil {
 		return fail("no NSEC3 covers the next closer name %s", nextCloser)
 	}
+	if cover.Flags&1 == 1 {
+		// RFC 5155 §9.2: an unsigned delegation may hide in an opt-out
+		// span, so the expansion is not proven.
+		return &InsecureReason{Zone: d.zone, Detail: fmt.Sprintf(
+			"the wildcard expansion for %s rests on an NSEC3 opt-out span of %s (RFC 5155 §9.2)", qname, d.zone)}
+	}
 	return nil
 }
 

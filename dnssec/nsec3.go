@@ -165,9 +165,7 @@ func (l *lookup) proveNSEC3(d *denialSet, qname string, qtype uint16, nxdomain b
 		if err := nodataBitmap(d.zone, wildcard, qtype, wm.TypeBitMap, "NSEC3"); err != nil {
 			return Bogus, err
 		}
-		l.step(Step{Zone: d.zone, Check: "NSEC3", Name: qname, Type: dns.TypeToString[qtype], Security: Secure,
-			Detail: "wildcard " + wildcard + " has no such type"})
-		return Secure, nil
+		return l.optOutResult(d, qname, optOut, "wildcard "+wildcard+" has no such type")
 	}
 	if optOut {
 		// A NODATA without a matching NSEC3 is acceptable only when the

@@ -72,7 +72,9 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 		} else if cname := find(answer, cur, dns.TypeCNAME); cname != nil && qtype != dns.TypeCNAME {
 			next, followed = l.followCNAME(res, resp, cname)
 		} else if cur != sname {
-			// The response does not go on past the last link: ask again.
+			// The response does not go on past the last link: ask again,
+			// and let that response's reading mark cur as seen.
+			delete(seen, cur)
 			return cur, false
 		} else {
 			l.proveDenialFor(res, resp, cur, qtype)
