@@ -119,7 +119,9 @@ deep.a.b    TXT  "two empty non-terminals up"
 	faulty("wildnoproof.test.", dnssectest.ZoneOptions{}, dnssectest.Fault{Kind: dnssectest.WildcardWithoutProof})
 	faulty("wildnoproof3.test.", dnssectest.ZoneOptions{Denial: dnssectest.NSEC3}, dnssectest.Fault{Kind: dnssectest.WildcardWithoutProof})
 	faulty("keytrap.test.", dnssectest.ZoneOptions{}, dnssectest.Fault{Kind: dnssectest.KeyTrap})
-	faulty("keytraprsa.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA256, RSABits: 1024}, dnssectest.Fault{Kind: dnssectest.KeyTrap})
+	faulty("keytrapsplit.test.", dnssectest.ZoneOptions{SplitKeys: true}, dnssectest.Fault{Kind: dnssectest.KeyTrap})
+	faulty("keytraprsa.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA256, RSABits: 1024, SplitKeys: true},
+		dnssectest.Fault{Kind: dnssectest.KeyTrap})
 	faulty("iter500.test.", dnssectest.ZoneOptions{Denial: dnssectest.NSEC3, NSEC3Iterations: 500})
 	faulty("iter500bad.test.", dnssectest.ZoneOptions{Denial: dnssectest.NSEC3, NSEC3Iterations: 500},
 		dnssectest.Fault{Kind: dnssectest.CorruptSignature, Type: dns.TypeNSEC3})
