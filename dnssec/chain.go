@@ -266,13 +266,17 @@ func matchesDS(k *dns.DNSKEY, ds []*dns.DS) bool {
 		if d.KeyTag != tag || d.Algorithm != k.Algorithm {
 			continue
 		}
-		computed := k.ToDS(d.DigestType)
+		computed := digestHook(k, d.DigestType)
 		if computed != nil && strings.EqualFold(computed.Digest, d.Digest) {
 			return true
 		}
 	}
 	return false
 }
+
+// digestHook computes the DS digest of a key; benchmarks replace it to
+// time the hashing on its own.
+var digestHook = (*dns.DNSKEY).ToDS
 
 func matchesKey(k *dns.DNSKEY, direct []*dns.DNSKEY) bool {
 	for _, a := range direct {

@@ -58,6 +58,9 @@ func TestLookupStates(t *testing.T) {
 		{name: "nope.optout.test.", qtype: dns.TypeA, security: dnssec.Insecure, rcode: dns.RcodeNameError},
 		{name: "nope.iter500.test.", qtype: dns.TypeA, security: dnssec.Insecure, rcode: dns.RcodeNameError},
 		{name: "www.iter500.test.", qtype: dns.TypeA, security: dnssec.Secure, answer: []uint16{dns.TypeA}},
+		{name: "www.unsupalg.test.", qtype: dns.TypeA, security: dnssec.Insecure, answer: []uint16{dns.TypeA}},
+		{name: "www.unsupdigest.test.", qtype: dns.TypeA, security: dnssec.Insecure, answer: []uint16{dns.TypeA}},
+		{name: "www.wrongsha256.test.", qtype: dns.TypeA, security: dnssec.Bogus, reason: dnssec.ReasonDSMismatch},
 		// Bogus: the fault catalogue.
 		{name: "www.expired.test.", qtype: dns.TypeA, security: dnssec.Bogus, reason: dnssec.ReasonSignatureExpired},
 		{name: "www.expiredrr.test.", qtype: dns.TypeA, security: dnssec.Bogus, reason: dnssec.ReasonSignatureExpired},

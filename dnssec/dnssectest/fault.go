@@ -109,6 +109,22 @@ const (
 	// need the hash as the label directly below the apex, so the records
 	// prove nothing and negative answers are bogus.
 	WrongNSEC3Owner
+
+	// UnsupportedDSAlgorithm makes the parent's DS record carry algorithm
+	// 253 (PRIVATEDNS) instead of the key's own. Zone-wide. A validator
+	// knows no DS it can use, so the zone is insecure (RFC 6840 §5.2).
+	UnsupportedDSAlgorithm
+
+	// UnsupportedDSDigest makes the parent's DS record use digest type
+	// 99, which no standard assigns. Zone-wide. The zone is insecure
+	// (RFC 6840 §5.2).
+	UnsupportedDSDigest
+
+	// WrongSHA256DS makes the parent publish a correct SHA-1 DS and a
+	// SHA-256 DS for a key the zone does not publish. Zone-wide. A
+	// validator ignores the SHA-1 record beside a SHA-256 one (RFC 4509
+	// §3), so no DNSKEY matches and the zone is bogus.
+	WrongSHA256DS
 )
 
 var faultNames = map[FaultKind]string{
@@ -126,6 +142,9 @@ var faultNames = map[FaultKind]string{
 	RevokedKSK:                "RevokedKSK",
 	ReplayedWildcardSignature: "ReplayedWildcardSignature",
 	WrongNSEC3Owner:           "WrongNSEC3Owner",
+	UnsupportedDSAlgorithm:    "UnsupportedDSAlgorithm",
+	UnsupportedDSDigest:       "UnsupportedDSDigest",
+	WrongSHA256DS:             "WrongSHA256DS",
 }
 
 // String returns the constant's name.
@@ -175,7 +194,8 @@ func (f Fault) count() int {
 // targetable reports whether the kind accepts Name and Type.
 func (k FaultKind) targetable() bool {
 	switch k {
-	case UnsignedDNSKEY, WrongDS, KeyTrap, RevokedKSK, WrongNSEC3Owner:
+	case UnsignedDNSKEY, WrongDS, KeyTrap, RevokedKSK, WrongNSEC3Owner,
+		UnsupportedDSAlgorithm, UnsupportedDSDigest, WrongSHA256DS:
 		return false
 	}
 	return true

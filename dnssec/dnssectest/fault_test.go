@@ -19,6 +19,9 @@ var faultZones = []struct {
 	{"expiredall.test.", ZoneOptions{Faults: []Fault{{Kind: ExpiredSignatures}}}},
 	{"future.test.", ZoneOptions{Faults: []Fault{{Kind: NotYetValidSignatures, Name: "www", Type: dns.TypeA}}}},
 	{"wrongds.test.", ZoneOptions{Faults: []Fault{{Kind: WrongDS}}}},
+	{"unsupalg.test.", ZoneOptions{Faults: []Fault{{Kind: UnsupportedDSAlgorithm}}}},
+	{"unsupdigest.test.", ZoneOptions{Faults: []Fault{{Kind: UnsupportedDSDigest}}}},
+	{"wrongsha256.test.", ZoneOptions{Faults: []Fault{{Kind: WrongSHA256DS}}}},
 	{"missing.test.", ZoneOptions{Faults: []Fault{{Kind: MissingRRSIG, Name: "www", Type: dns.TypeA}}}},
 	{"nokeysig.test.", ZoneOptions{Faults: []Fault{{Kind: UnsignedDNSKEY}}}},
 	{"altered.test.", ZoneOptions{Faults: []Fault{{Kind: AlteredData, Name: "www", Type: dns.TypeA}}}},
@@ -132,6 +135,31 @@ func TestFaults(t *testing.T) {
 			if strings.EqualFold(k.ToDS(dns.SHA256).Digest, ds[0].Digest) {
 				t.Errorf("DNSKEY %d matches the DS, want none to", k.KeyTag())
 			}
+		}
+	})
+	t.Run("UnsupportedDS", func(t *testing.T) {
+		alg := records[*dns.DS](ask(t, "test.", "unsupalg.test.", dns.TypeDS).Answer)
+		if len(alg) != 1 || alg[0].Algorithm != dns.PRIVATEDNS {
+			t.Errorf("unsupalg.test. DS = %v, want one record with algorithm 253", alg)
+		}
+		digest := records[*dns.DS](ask(t, "test.", "unsupdigest.test.", dns.TypeDS).Answer)
+		if len(digest) != 1 || digest[0].DigestType != 99 {
+			t.Errorf("unsupdigest.test. DS = %v, want one record with digest type 99", digest)
+		}
+	})
+	t.Run("WrongSHA256DS", func(t *testing.T) {
+		ds := records[*dns.DS](ask(t, "test.", "wrongsha256.test.", dns.TypeDS).Answer)
+		keys := records[*dns.DNSKEY](ask(t, "wrongsha256.test.", "wrongsha256.test.", dns.TypeDNSKEY).Answer)
+		matched := map[uint8]bool{}
+		for _, d := range ds {
+			for _, k := range keys {
+				if strings.EqualFold(k.ToDS(d.DigestType).Digest, d.Digest) {
+					matched[d.DigestType] = true
+				}
+			}
+		}
+		if len(ds) != 2 || !matched[dns.SHA1] || matched[dns.SHA256] {
+			t.Errorf("DS = %v, want a SHA-1 record that matches a key and a SHA-256 one that matches none", ds)
 		}
 	})
 	t.Run("MissingRRSIG", func(t *testing.T) {

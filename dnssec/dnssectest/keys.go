@@ -110,5 +110,26 @@ func (z *Zone) dsRecords(ttl uint32) []dns.RR {
 	}
 	ds := z.keys.dsKey.ToDS(dns.SHA256)
 	ds.Hdr.Ttl = ttl
+	switch {
+	case z.hasFault(UnsupportedDSAlgorithm):
+		ds.Algorithm = dns.PRIVATEDNS
+	case z.hasFault(UnsupportedDSDigest):
+		ds.DigestType = 99
+	case z.hasFault(WrongSHA256DS):
+		sha1 := z.keys.dsKey.ToDS(dns.SHA1)
+		sha1.Hdr.Ttl = ttl
+		// Flipping the first digest digit gives a SHA-256 DS for no key.
+		digest := []byte(ds.Digest)
+		digest[0] = "10"[boolIndex(digest[0] == '0')]
+		ds.Digest = string(digest)
+		return []dns.RR{sha1, ds}
+	}
 	return []dns.RR{ds}
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
