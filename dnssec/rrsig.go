@@ -13,11 +13,8 @@ import (
 const revokeFlag = 0x0080
 
 // verifyRRset checks that one RRSIG by zone over s verifies with one of
-// keys at the validation time, and returns that RRSIG. RFC 4035 §5.3.1
-// lists the checks; the labels field must also be no smaller than the
-// signer's label count, so that a zone cannot sign a wildcard above itself
-// and replay it into its own names. A result other than nil is a
-// *BogusError naming the most telling failure.
+// keys at the validation time, and returns that RRSIG. A failure is a
+// *BogusError naming the most telling reason.
 func (l *lookup) verifyRRset(s *rrset, zone string, keys []*dns.DNSKEY) (*dns.RRSIG, error) {
 	sig, err := l.tryRRSIGs(s, zone, keys)
 	st := Step{Zone: zone, Check: "RRSIG", Name: s.name, Type: dns.TypeToString[s.rtype]}
@@ -53,27 +50,13 @@ func (l *lookup) tryRRSIGs(s *rrset, zone string, keys []*dns.DNSKEY) (*dns.RRSI
 		}
 		return limit
 	}
-	ownerLabels := countLabels(s.name)
 	tried := 0
 	for _, sig := range s.sigs {
-		if !equalNames(sig.SignerName, zone) {
-			note(fail(ReasonBadSigner, "RRSIG signer %s, expected %s", sig.SignerName, zone))
-			continue
-		}
-		if !dnscrypto.Supported(sig.Algorithm) {
-			note(fail(ReasonNoMatchingKey, "RRSIG algorithm %d is not supported", sig.Algorithm))
-			continue
-		}
-		// RFC 4035 §5.3.1: the labels field is at most the owner's count.
-		if int(sig.Labels) > ownerLabels || int(sig.Labels) < countLabels(zone) {
-			note(fail(ReasonBadLabels, "RRSIG labels %d, owner has %d and signer %d",
-				sig.Labels, ownerLabels, countLabels(zone)))
-			continue
-		}
-		if e := l.checkWindow(sig, s, zone); e != nil {
+		if e := l.precheck(sig, s, zone); e != nil {
 			note(e)
 			continue
 		}
+
 		candidates := keysFor(sig, keys)
 		if len(candidates) == 0 {
 			note(fail(ReasonNoMatchingKey, "no DNSKEY with key tag %d algorithm %d", sig.KeyTag, sig.Algorithm))
@@ -118,6 +101,26 @@ func (l *lookup) tryRRSIGs(s *rrset, zone string, keys []*dns.DNSKEY) (*dns.RRSI
 // verifyHook checks one signature; benchmarks replace it to time the
 // cryptography on its own.
 var verifyHook = dnscrypto.Verify
+
+// precheck applies the checks of RFC 4035 §5.3.1 that need no
+// cryptography: signer, algorithm, labels field and validity period.
+func (l *lookup) precheck(sig *dns.RRSIG, s *rrset, zone string) *BogusError {
+	if !equalNames(sig.SignerName, zone) {
+		return bogus(ReasonBadSigner, zone, s.name, s.rtype, "RRSIG signer %s, expected %s", sig.SignerName, zone)
+	}
+	if !dnscrypto.Supported(sig.Algorithm) {
+		return bogus(ReasonNoMatchingKey, zone, s.name, s.rtype, "RRSIG algorithm %d is not supported", sig.Algorithm)
+	}
+	// The labels field is at most the owner's label count (RFC 4035
+	// §5.3.1), and at least the signer's so that no wildcard above the
+	// zone can be claimed.
+	ownerLabels, signerLabels := countLabels(s.name), countLabels(zone)
+	if int(sig.Labels) > ownerLabels || int(sig.Labels) < signerLabels {
+		return bogus(ReasonBadLabels, zone, s.name, s.rtype, "RRSIG labels %d, owner has %d and signer %d",
+			sig.Labels, ownerLabels, signerLabels)
+	}
+	return l.checkWindow(sig, s, zone)
+}
 
 // checkWindow checks the RRSIG validity period against the validation time.
 func (l *lookup) checkWindow(sig *dns.RRSIG, s *rrset, zone string) *BogusError {

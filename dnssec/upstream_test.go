@@ -139,6 +139,7 @@ func TestUpstreamDiscardsMismatchedResponses(t *testing.T) {
 		name  string
 		forge func(q *dns.Msg) *dns.Msg
 	}{
+		{"garbage", nil},
 		{"wrong ID", func(q *dns.Msg) *dns.Msg {
 			m := answerA(q, "203.0.113.66")
 			m.Id = q.Id + 1
@@ -164,7 +165,11 @@ func TestUpstreamDiscardsMismatchedResponses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startScripted(t, func(w dns.ResponseWriter, q *dns.Msg) {
 				// The forgery arrives first; the genuine answer follows.
-				w.WriteMsg(tt.forge(q))
+				if tt.forge == nil {
+					w.Write([]byte{0xde, 0xad, 0xbe, 0xef})
+				} else {
+					w.WriteMsg(tt.forge(q))
+				}
 				w.WriteMsg(answerA(q, "192.0.2.3"))
 			})
 			u := &Upstream{Servers: []string{s.addr}}
