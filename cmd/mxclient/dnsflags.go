@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -77,7 +78,7 @@ func (o *dnsOptions) servers() ([]string, error) {
 	for _, r := range o.resolvers {
 		s, err := dnssec.ParseServer(r)
 		if err != nil {
-			return nil, usageErrorf("--resolver: %v", err)
+			return nil, usageErrorf("invalid --resolver: %s", strings.TrimPrefix(err.Error(), "dnssec: "))
 		}
 		servers = append(servers, s)
 	}

@@ -47,7 +47,13 @@ security state: secure, insecure, bogus or indeterminate.
 		Example: `  mxclient lookup --resolver 127.0.0.1 --trust-anchor lab.anchor www.example.test A
   mxclient lookup --trace example.net MX
   mxclient lookup --json --at 2026-01-01T00:00:00Z example.net DNSKEY`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageErrorf("lookup takes NAME and an optional TYPE, but got %d arguments",
+					len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.parseArgs(args, at); err != nil {
 				return err
@@ -115,8 +121,9 @@ func runLookup(ctx context.Context, g *globalOptions, o *lookupOptions, s *strea
 	if res == nil {
 		return withCode(exitUsage, err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(s.errOut, "mxclient: the --timeout of %s ran out\n", g.timeout)
+	if res.Security == dnssec.Indeterminate && timedOut(ctx, err) {
+		fmt.Fprintf(s.errOut, "mxclient: the --timeout of %s ran out before the lookup finished; "+
+			"check that the resolver responds (-v shows each query), or raise --timeout\n", g.timeout)
 	}
 	if o.json {
 		if err := writeLookupJSON(s.out, res); err != nil {
@@ -126,6 +133,17 @@ func runLookup(ctx context.Context, g *globalOptions, o *lookupOptions, s *strea
 		writeLookupText(s.out, res, o.trace)
 	}
 	return lookupExit(res)
+}
+
+// timedOut reports whether the command's deadline ended the lookup. A
+// socket deadline set from ctx can fire a moment before ctx.Err reports the
+// end, so the clock is checked as well as err.
+func timedOut(ctx context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // lookupExit maps a result to the command's exit status. The reason is
@@ -145,13 +163,14 @@ var errSilent = errors.New("")
 
 func writeLookupText(w io.Writer, res *dnssec.Result, trace bool) {
 	if trace {
-		fmt.Fprintf(w, ";; chain of trust for %s %s\n", res.Name, dns.TypeToString[res.Type])
+		fmt.Fprintf(w, ";; chain of trust for %s %s\n", res.Name, dns.Type(res.Type).String())
 		for i, st := range res.Chain {
 			fmt.Fprintf(w, ";; %2d. %s\n", i+1, st)
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "; %s %s: %s, %s\n", res.Name, dns.TypeToString[res.Type], res.Security, dns.RcodeToString[res.Rcode])
+	fmt.Fprintf(w, "; %s %s: %s, %s\n",
+		res.Name, dns.Type(res.Type).String(), res.Security, dns.RcodeToString[res.Rcode])
 	if res.Reason != nil {
 		fmt.Fprintf(w, "; reason: %s\n", strings.TrimPrefix(res.Reason.Error(), "dnssec: "))
 	}
@@ -184,7 +203,7 @@ type lookupJSON struct {
 func writeLookupJSON(w io.Writer, res *dnssec.Result) error {
 	doc := lookupJSON{
 		Name:     res.Name,
-		Type:     dns.TypeToString[res.Type],
+		Type:     dns.Type(res.Type).String(),
 		Rcode:    dns.RcodeToString[res.Rcode],
 		Security: res.Security.String(),
 		Answer:   []string{},
