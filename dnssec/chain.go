@@ -155,7 +155,7 @@ func (l *lookup) anchorKeys(owner string, anchors []trustanchor.Anchor) *zoneSta
 				direct = append(direct, a.DNSKEY)
 			}
 		}
-		l.step(Step{Zone: owner, Check: "trust anchor", Security: Secure, Detail: strings.Join(names, "; ")})
+		l.step(Step{Zone: owner, Check: "trust anchor", Name: owner, Security: Secure, Detail: strings.Join(names, "; ")})
 		usableDS := usableDigests(ds)
 		usableKeys := slices.DeleteFunc(slices.Clone(direct), func(k *dns.DNSKEY) bool {
 			return !dnscrypto.Supported(k.Algorithm)
@@ -184,20 +184,20 @@ func (l *lookup) childKeys(child string, ds []*dns.DS) *zoneState {
 func (l *lookup) proveKeys(zone string, ds []*dns.DS, direct []*dns.DNSKEY, isAnchor bool) *zoneState {
 	resp, err := l.query(zone, dns.TypeDNSKEY)
 	if err != nil {
-		l.step(Step{Zone: zone, Check: "DNSKEY", Name: zone, Type: "DNSKEY", Security: securityOf(err), Detail: err.Error()})
+		l.step(Step{Zone: zone, Check: "DNSKEY", Name: zone, Type: "DNSKEY", Security: securityOf(err), Detail: Explain(err)})
 		return failedZone(zone, err)
 	}
 	set := find(groupRRsets(resp.Answer), zone, dns.TypeDNSKEY)
 	if set == nil {
 		err := bogus(ReasonNoDNSKEY, zone, zone, dns.TypeDNSKEY, "the response (%s) has no DNSKEY RRset",
 			dns.RcodeToString[resp.Rcode])
-		l.step(Step{Zone: zone, Check: "DNSKEY", Name: zone, Type: "DNSKEY", Security: Bogus, Detail: err.Error()})
+		l.step(Step{Zone: zone, Check: "DNSKEY", Name: zone, Type: "DNSKEY", Security: Bogus, Detail: Explain(err)})
 		return failedZone(zone, err)
 	}
 	keys := dnskeys(set)
 	matched, err := l.matchKeys(zone, keys, ds, direct, isAnchor)
 	if err != nil {
-		l.step(Step{Zone: zone, Check: "DNSKEY", Name: zone, Type: "DNSKEY", Security: Bogus, Detail: err.Error()})
+		l.step(Step{Zone: zone, Check: "DNSKEY", Name: zone, Type: "DNSKEY", Security: Bogus, Detail: Explain(err)})
 		return failedZone(zone, err)
 	}
 	sig, err := l.verifyRRset(set, zone, matched)

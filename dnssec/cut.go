@@ -62,7 +62,7 @@ func (l *lookup) cutAt(child string, parent *zoneState) *cutResult {
 func (l *lookup) fetchCut(child string, parent *zoneState) *cutResult {
 	zone := parent.zone
 	failed := func(err error) *cutResult {
-		l.step(Step{Zone: zone, Check: "DS", Name: child, Type: "DS", Security: securityOf(err), Detail: err.Error()})
+		l.step(Step{Zone: zone, Check: "DS", Name: child, Type: "DS", Security: securityOf(err), Detail: Explain(err)})
 		return &cutResult{kind: cutFailed, err: err}
 	}
 	resp, err := l.query(child, dns.TypeDS)

@@ -3,6 +3,7 @@ package dnssec
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -178,6 +179,21 @@ type InsecureReason struct {
 
 func (r *InsecureReason) Error() string {
 	return "dnssec: insecure: " + r.Detail
+}
+
+// Explain returns the message of a Result's Reason without the package and
+// state prefixes, for output that already shows the state.
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"dnssec: bogus: ", "dnssec: indeterminate: ", "dnssec: insecure: ", "dnssec: "} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok {
+			return rest
+		}
+	}
+	return msg
 }
 
 func bogus(reason Reason, zone, name string, qtype uint16, format string, args ...any) *BogusError {

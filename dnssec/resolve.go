@@ -17,7 +17,7 @@ func (l *lookup) resolve(qname string, qtype uint16) *Result {
 	for {
 		resp, err := l.query(sname, qtype)
 		if err != nil {
-			l.step(Step{Check: "query", Name: sname, Type: dns.TypeToString[qtype], Security: securityOf(err), Detail: err.Error()})
+			l.step(Step{Check: "query", Name: sname, Type: dns.TypeToString[qtype], Security: securityOf(err), Detail: Explain(err)})
 			return l.finish(res, securityOf(err), err, dns.RcodeServerFailure)
 		}
 		next, done := l.readResponse(res, resp, sname, qtype, seen, &links)
@@ -94,7 +94,7 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 }
 
 func (l *lookup) stop(res *Result, err error) bool {
-	l.step(Step{Check: "CNAME", Name: res.Name, Security: securityOf(err), Detail: err.Error()})
+	l.step(Step{Check: "CNAME", Name: res.Name, Security: securityOf(err), Detail: Explain(err)})
 	l.finish(res, securityOf(err), err, dns.RcodeServerFailure)
 	return true
 }
@@ -264,7 +264,7 @@ func (l *lookup) proveDenialFor(res *Result, resp *dns.Msg, name string, qtype u
 	}
 	sec, err := l.proveNegative(d, name, qtype, nxdomain)
 	if err != nil {
-		l.step(Step{Zone: zs.zone, Check: denialKind(d), Name: name, Type: dns.TypeToString[qtype], Security: sec, Detail: err.Error()})
+		l.step(Step{Zone: zs.zone, Check: denialKind(d), Name: name, Type: dns.TypeToString[qtype], Security: sec, Detail: Explain(err)})
 	}
 	l.finish(res, sec, err, rcode)
 }

@@ -19,7 +19,7 @@ func (l *lookup) verifyRRset(s *rrset, zone string, keys []*dns.DNSKEY) (*dns.RR
 	sig, err := l.tryRRSIGs(s, zone, keys)
 	st := Step{Zone: zone, Check: "RRSIG", Name: s.name, Type: dns.TypeToString[s.rtype]}
 	if err != nil {
-		st.Security, st.Detail = Bogus, err.Error()
+		st.Security, st.Detail = Bogus, Explain(err)
 		l.step(st)
 		return nil, err
 	}

@@ -62,8 +62,8 @@ func (u *Upstream) Query(ctx context.Context, name string, qtype uint16) (*dns.M
 	var lastErr error
 	var lastResp *dns.Msg
 	for i := 0; i < attempts; i++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if ctx.Err() != nil {
+			break
 		}
 		server := u.Servers[i%len(u.Servers)]
 		resp, err := u.queryServer(ctx, name, qtype, server)
@@ -81,6 +81,10 @@ func (u *Upstream) Query(ctx context.Context, name string, qtype uint16) (*dns.M
 	}
 	if lastResp != nil {
 		return lastResp, nil
+	}
+	if err := ctx.Err(); err != nil {
+		// The command's deadline, not the server, ended the attempts.
+		return nil, fmt.Errorf("%w (last attempt: %v)", err, lastErr)
 	}
 	return nil, lastErr
 }

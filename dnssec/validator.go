@@ -96,14 +96,19 @@ type Step struct {
 	Cached bool `json:"cached,omitempty"`
 }
 
+// String formats the step for traces, such as
+// "DS example.net. in zone net.: secure (31589/8/SHA-256)".
 func (s Step) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-8s %s", s.Check, s.Zone)
+	b.WriteString(s.Check)
 	if s.Name != "" {
-		fmt.Fprintf(&b, " %s", s.Name)
-		if s.Type != "" {
-			fmt.Fprintf(&b, " %s", s.Type)
-		}
+		b.WriteString(" " + s.Name)
+	}
+	if s.Type != "" && s.Type != s.Check {
+		b.WriteString(" " + s.Type)
+	}
+	if s.Zone != "" && !equalNames(s.Zone, s.Name) {
+		fmt.Fprintf(&b, " in zone %s", s.Zone)
 	}
 	fmt.Fprintf(&b, ": %s", s.Security)
 	if s.Detail != "" {

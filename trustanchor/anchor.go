@@ -181,7 +181,7 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func Load(path string) ([]Anchor, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("trustanchor: opening trust anchor file: %w", err)
+		return nil, fmt.Errorf("trustanchor: reading trust anchor file: %w", err)
 	}
 	defer f.Close()
 

@@ -172,7 +172,7 @@ func writeLookupText(w io.Writer, res *dnssec.Result, trace bool) {
 	fmt.Fprintf(w, "; %s %s: %s, %s\n",
 		res.Name, dns.Type(res.Type).String(), res.Security, dns.RcodeToString[res.Rcode])
 	if res.Reason != nil {
-		fmt.Fprintf(w, "; reason: %s\n", strings.TrimPrefix(res.Reason.Error(), "dnssec: "))
+		fmt.Fprintf(w, "; reason: %s\n", dnssec.Explain(res.Reason))
 	}
 	if !usable(res) {
 		return
@@ -213,7 +213,7 @@ func writeLookupJSON(w io.Writer, res *dnssec.Result) error {
 		doc.Chain = []dnssec.Step{}
 	}
 	if res.Reason != nil {
-		doc.Reason = strings.TrimPrefix(res.Reason.Error(), "dnssec: ")
+		doc.Reason = dnssec.Explain(res.Reason)
 	}
 	if usable(res) {
 		for _, rr := range res.Answer {

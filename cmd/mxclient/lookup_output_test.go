@@ -200,7 +200,7 @@ func parseTrace(t *testing.T, stdout string) (header string, steps []chainStep, 
 		}
 		m := traceLine.FindStringSubmatch(line)
 		if m == nil {
-			t.Fatalf("trace line %q is not \";; N. CHECK ZONE [NAME TYPE]: SECURITY (DETAIL)\"", line)
+			t.Fatalf("trace line %q is not \";; N. CHECK NAME [TYPE] [in zone ZONE]: SECURITY (DETAIL)\"", line)
 		}
 		if n, _ := strconv.Atoi(m[1]); n != len(steps)+1 {
 			t.Errorf("trace line %q has number %d, want %d", line, n, len(steps)+1)
@@ -212,14 +212,24 @@ func parseTrace(t *testing.T, stdout string) (header string, steps []chainStep, 
 		} else {
 			st.Check, head, _ = strings.Cut(head, " ")
 		}
+		// Step.String leaves out the zone when it is the name, and the
+		// type when it is the check.
+		head, zone, inZone := strings.Cut(head, " in zone ")
 		fields := strings.Fields(head)
 		switch len(fields) {
 		case 1:
-			st.Zone = fields[0]
-		case 3:
-			st.Zone, st.Name, st.Type = fields[0], fields[1], fields[2]
+			st.Name = fields[0]
+		case 2:
+			st.Name, st.Type = fields[0], fields[1]
 		default:
-			t.Fatalf("trace line %q does not name ZONE or ZONE NAME TYPE", line)
+			t.Fatalf("trace line %q does not read CHECK NAME [TYPE] [in zone ZONE]", line)
+		}
+		st.Zone = st.Name
+		if inZone {
+			st.Zone = zone
+		}
+		if st.Type == "" && (st.Check == "DS" || st.Check == "DNSKEY") {
+			st.Type = st.Check
 		}
 		steps = append(steps, st)
 	}
