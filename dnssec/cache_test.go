@@ -219,7 +219,7 @@ func TestTrustAnchors(t *testing.T) {
 			DigestType: dns.SHA256, Digest: "0000000000000000000000000000000000000000000000000000000000000000"}}},
 			qname: "www.example.test.", security: dnssec.Insecure},
 		{name: "zone anchor inside", anchors: dsAnchors(exampleDS), qname: "www.example.test.", security: dnssec.Secure},
-		{name: "zone anchor outside", anchors: dsAnchors(exampleDS), qname: "www.nsec3.test.", security: dnssec.Indeterminate},
+		{name: "zone anchor outside", anchors: dsAnchors(exampleDS), qname: "www.nsec3.test.", security: dnssec.Insecure},
 		{name: "deepest anchor wins", anchors: append(dsAnchors(exampleDS), trustanchor.Anchor{DS: otherKey.ToDS(dns.SHA256)}),
 			qname: "www.example.test.", security: dnssec.Secure},
 	}

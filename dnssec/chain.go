@@ -36,8 +36,7 @@ func failedZone(zone string, err error) *zoneState {
 func (l *lookup) zoneFor(name string) *zoneState {
 	owner, anchors := l.v.anchorsFor(name, l.now)
 	if len(anchors) == 0 {
-		return failedZone(".", &IndeterminateError{Name: name,
-			Err: fmt.Errorf("no trust anchor valid at %s covers %s", l.now.UTC().Format(time.RFC3339), name)})
+		return l.noAnchor(name)
 	}
 	zs := l.anchorKeys(owner, anchors)
 	if zs.security != Secure {
@@ -67,6 +66,27 @@ func (l *lookup) zoneFor(name string) *zoneState {
 		}
 	}
 	return zs
+}
+
+// noAnchor decides a name that no valid trust anchor covers. Outside every
+// configured anchor nothing can be proven, so the name is insecure, as RFC
+// 4035 §4.3 treats data with no trust anchor. When an anchor covers the name
+// but is outside its validity period at the validation time, the clock or
+// the anchor file is wrong, and the result is indeterminate rather than a
+// silent downgrade.
+func (l *lookup) noAnchor(name string) *zoneState {
+	for _, a := range l.v.anchors {
+		if isSubdomain(a.Owner(), name) {
+			err := &IndeterminateError{Name: name, Err: fmt.Errorf(
+				"the trust anchors for %s are not valid at %s; check the clock or --trust-anchor",
+				a.Owner(), l.now.UTC().Format(time.RFC3339))}
+			l.step(Step{Zone: a.Owner(), Check: "trust anchor", Name: a.Owner(), Security: Indeterminate, Detail: Explain(err)})
+			return failedZone(a.Owner(), err)
+		}
+	}
+	r := &InsecureReason{Zone: ".", Detail: fmt.Sprintf("no trust anchor covers %s", name)}
+	l.step(Step{Check: "trust anchor", Name: name, Security: Insecure, Detail: r.Detail})
+	return &zoneState{zone: ".", security: Insecure, reason: r}
 }
 
 // anchorsFor returns the owner of the deepest trust anchors at or above

@@ -4,6 +4,7 @@ package dnssec_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,6 +160,27 @@ func newValidator(t *testing.T, lab *dnssectest.Lab, mode dnssectest.ResolverMod
 	up := &dnssec.Upstream{Servers: []string{lab.Resolver(mode)}, QueryTimeout: 300 * time.Millisecond, Attempts: 2}
 	v, err := dnssec.New(dnssec.Config{
 		Source:  up,
+		Anchors: labAnchors(t, lab),
+		Now:     func() time.Time { return labNow },
+		Limits:  limits,
+	})
+	if err != nil {
+		t.Fatalf("dnssec.New = %v", err)
+	}
+	return v
+}
+
+// newIterValidator returns a validator that iterates from the lab's root
+// hints, at the pinned time.
+func newIterValidator(t *testing.T, lab *dnssectest.Lab, minimise bool, limits dnssec.Limits) *dnssec.Validator {
+	t.Helper()
+	roots, err := dnssec.ParseRootHints(strings.NewReader(lab.RootHints()), "lab root hints")
+	if err != nil {
+		t.Fatalf("ParseRootHints = %v", err)
+	}
+	it := &dnssec.Iterator{Roots: roots, QueryTimeout: 300 * time.Millisecond, NoQNAMEMinimisation: !minimise}
+	v, err := dnssec.New(dnssec.Config{
+		Source:  it,
 		Anchors: labAnchors(t, lab),
 		Now:     func() time.Time { return labNow },
 		Limits:  limits,

@@ -66,6 +66,9 @@ func (u *Upstream) Query(ctx context.Context, name string, qtype uint16) (*dns.M
 			break
 		}
 		server := u.Servers[i%len(u.Servers)]
+		if err := chargeQuery(ctx); err != nil {
+			return nil, err
+		}
 		resp, err := u.queryServer(ctx, name, qtype, server)
 		if err != nil {
 			lastErr = fmt.Errorf("%s: %w", server, err)
@@ -89,6 +92,8 @@ func (u *Upstream) Query(ctx context.Context, name string, qtype uint16) (*dns.M
 	return nil, lastErr
 }
 
+func (u *Upstream) chargesQueries() {}
+
 // queryServer sends one query to server, over TCP again if UDP comes back
 // truncated.
 func (u *Upstream) queryServer(ctx context.Context, name string, qtype uint16, server string) (*dns.Msg, error) {
@@ -111,21 +116,7 @@ func (u *Upstream) queryServer(ctx context.Context, name string, qtype uint16, s
 }
 
 func (u *Upstream) exchange(ctx context.Context, ex Exchanger, query *dns.Msg, server, network string, timeout time.Duration) (*dns.Msg, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	start := time.Now()
-	resp, err := ex.Exchange(ctx, query, server, network)
-	if u.Logf != nil {
-		q := query.Question[0]
-		took := time.Since(start).Round(time.Millisecond)
-		if err != nil {
-			u.Logf("query %s %s to %s over %s: %v (%s)", q.Name, dns.TypeToString[q.Qtype], server, network, err, took)
-		} else {
-			u.Logf("query %s %s to %s over %s: %s, %d answer records%s (%s)", q.Name, dns.TypeToString[q.Qtype],
-				server, network, dns.RcodeToString[resp.Rcode], len(resp.Answer), truncatedNote(resp), took)
-		}
-	}
-	return resp, err
+	return exchangeOnce(ctx, ex, query, server, network, timeout, u.Logf)
 }
 
 func truncatedNote(m *dns.Msg) string {

@@ -129,6 +129,7 @@ func (v *Validator) Lookup(ctx context.Context, name string, qtype uint16) (*Res
 	if err != nil {
 		return nil, err
 	}
+	ctx = withBudget(ctx, &budget{limit: v.limits.MaxQueries})
 	l := &lookup{v: v, ctx: ctx, now: v.now(), limits: v.limits, hashes: map[nsec3HashKey]string{}}
 	res := l.resolve(qname, qtype)
 	res.Chain = l.steps
@@ -164,7 +165,6 @@ type lookup struct {
 	now    time.Time
 	limits Limits
 
-	queries     int
 	sigChecks   int
 	nsec3Hashes int
 	hashes      map[nsec3HashKey]string
@@ -176,14 +176,24 @@ func (l *lookup) step(s Step) {
 	l.steps = append(l.steps, s)
 }
 
-// query asks the Source, counting the query against MaxQueries.
+// query asks the Source. Every query sent counts against MaxQueries: the
+// Sources of this package charge each one to the budget in the context,
+// and a call to any other Source counts as one query.
 func (l *lookup) query(name string, qtype uint16) (*dns.Msg, error) {
-	if l.queries >= l.limits.MaxQueries {
-		return nil, &BogusError{Reason: ReasonLimit, Name: name, Type: qtype,
+	limited := func() error {
+		return &BogusError{Reason: ReasonLimit, Name: name, Type: qtype,
 			Err: &LimitError{Limit: "MaxQueries", Value: l.limits.MaxQueries}}
 	}
-	l.queries++
+	if _, ok := l.v.source.(queryCharger); !ok {
+		if chargeQuery(l.ctx) != nil {
+			return nil, limited()
+		}
+	}
 	resp, err := l.v.source.Query(l.ctx, name, qtype)
+	var le *LimitError
+	if errors.As(err, &le) {
+		return nil, limited()
+	}
 	if err != nil {
 		return nil, &IndeterminateError{Name: name, Type: qtype, Err: err}
 	}

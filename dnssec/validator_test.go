@@ -13,7 +13,23 @@ import (
 
 func TestLookupStates(t *testing.T) {
 	lab := standardLab(t)
-	v := newValidator(t, lab, dnssectest.Normal, dnssec.Limits{})
+	modes := []struct {
+		name string
+		v    *dnssec.Validator
+	}{
+		{"upstream", newValidator(t, lab, dnssectest.Normal, dnssec.Limits{})},
+		{"iterate", newIterValidator(t, lab, true, dnssec.Limits{})},
+		{"iterate-no-minimisation", newIterValidator(t, lab, false, dnssec.Limits{})},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testLookupStates(t, m.v)
+		})
+	}
+}
+
+func testLookupStates(t *testing.T, v *dnssec.Validator) {
 	tests := []struct {
 		name     string
 		qtype    uint16

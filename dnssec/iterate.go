@@ -1,0 +1,443 @@
+package dnssec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Defaults for Iterator.
+const (
+	// DefaultMaxReferrals bounds the referrals one Iterator.Query follows,
+	// Unbound's MAX_REFERRAL_COUNT.
+	DefaultMaxReferrals = 130
+	// maxNSDepth bounds nested lookups of name server addresses (a server
+	// named in a zone whose servers are named in yet another zone), BIND's
+	// max-recursion-depth.
+	maxNSDepth = 7
+	// maxMinimisationSteps bounds the extra queries QNAME minimisation may
+	// add per Query (RFC 9156 §2.3 suggests a limit of 10).
+	maxMinimisationSteps = 10
+)
+
+// Iterator is a Source that resolves names itself, starting at the root
+// servers and following referrals (RFC 1034 §5.3.3), so that no recursive
+// resolver is needed. It asks with the DO bit, and keeps the DS records or
+// the proof of their absence that referrals carry (RFC 4035 §3.1.4), so
+// that the Validator's DS queries need no extra round trip.
+//
+// Glue is taken only from servers of the zone that contains it; name
+// server names without usable glue are resolved separately. QNAME
+// minimisation (RFC 9156) is on unless NoQNAMEMinimisation is set.
+type Iterator struct {
+	// Roots are the root servers' addresses (host:port); nil means
+	// DefaultRootHints.
+	Roots []string
+	// Exchanger sends the queries; nil means NetExchanger.
+	Exchanger Exchanger
+	// QueryTimeout bounds each query; zero means DefaultQueryTimeout.
+	QueryTimeout time.Duration
+	// NoQNAMEMinimisation sends the full query name to every server.
+	NoQNAMEMinimisation bool
+	// MaxReferrals bounds referrals per Query; zero means DefaultMaxReferrals.
+	MaxReferrals int
+	// Logf, when not nil, receives one line per query sent.
+	Logf func(format string, args ...any)
+
+	mu sync.Mutex
+	// cuts maps zone names to the addresses of their servers.
+	cuts map[string]*delegation
+	// stored holds responses learned ahead of being asked for: DS
+	// answers taken from referrals.
+	stored map[rrsetKey]*storedResponse
+}
+
+type delegation struct {
+	zone    string
+	servers []string
+	expires time.Time
+}
+
+type storedResponse struct {
+	msg     *dns.Msg
+	expires time.Time
+}
+
+func (it *Iterator) chargesQueries() {}
+
+// Query implements Source.
+func (it *Iterator) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	name = dns.CanonicalName(name)
+	if resp := it.storedAnswer(name, qtype); resp != nil {
+		return resp, nil
+	}
+	return it.resolve(ctx, name, qtype, 0)
+}
+
+func (it *Iterator) storedAnswer(name string, qtype uint16) *dns.Msg {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	s, ok := it.stored[rrsetKey{name, qtype}]
+	if !ok || time.Now().After(s.expires) {
+		return nil
+	}
+	m := s.msg.Copy()
+	m.Id = dns.Id()
+	return m
+}
+
+// resolve iterates from the closest known delegation down to name. depth
+// counts nested name server lookups.
+func (it *Iterator) resolve(ctx context.Context, name string, qtype uint16, depth int) (*dns.Msg, error) {
+	if depth > maxNSDepth {
+		return nil, fmt.Errorf("dnssec: resolving %s: name server lookups nested more than %d deep", name, maxNSDepth)
+	}
+	// A DS RRset lives on the parent side of a zone cut (RFC 4035 §3.1.4.1),
+	// so a DS query starts above the name itself.
+	start := name
+	if qtype == dns.TypeDS && name != "." {
+		start = parentName(name)
+	}
+	cut := it.closestCut(start)
+	// known is the deepest name at or below the zone cut that is known to
+	// be no further cut, from which minimisation takes the next label.
+	known := cut.zone
+	minimise := !it.NoQNAMEMinimisation
+	minimised := 0
+	maxReferrals := it.MaxReferrals
+	if maxReferrals <= 0 {
+		maxReferrals = DefaultMaxReferrals
+	}
+
+	for referrals := 0; referrals <= maxReferrals; {
+		qname, qt := name, qtype
+		if minimise && minimised < maxMinimisationSteps {
+			if next := nextLabel(known, start); next != "" && !equalNames(next, name) {
+				// RFC 9156 §3: ask for one more label, with type A.
+				qname, qt = next, dns.TypeA
+			}
+		}
+		resp, server, err := it.askZone(ctx, cut, qname, qt)
+		if err != nil {
+			return nil, err
+		}
+
+		if child, ok := it.referral(resp, cut.zone, qname); ok {
+			if qtype == dns.TypeDS && equalNames(child, name) {
+				// The parent should have answered DS itself.
+				return nil, fmt.Errorf("dnssec: %s (%s) answered DS %s with a referral", server, cut.zone, name)
+			}
+			next, err := it.follow(ctx, resp, cut.zone, child, depth)
+			if err != nil {
+				return nil, err
+			}
+			cut, known = next, next.zone
+			referrals++
+			continue
+		}
+		if qname != name {
+			minimised++
+			if resp.Rcode == dns.RcodeSuccess && !hasCNAME(resp, qname) {
+				// qname exists and is no zone cut: go one label deeper.
+				known = qname
+			} else {
+				// NXDOMAIN or an alias: stop minimising and ask the
+				// whole question (RFC 9156 §3).
+				minimise = false
+			}
+			continue
+		}
+		return it.finalAnswer(resp), nil
+	}
+	return nil, &LimitError{Limit: "MaxReferrals", Value: maxReferrals}
+}
+
+// nextLabel returns the ancestor of name one label below zone, or "" when
+// name is zone itself.
+func nextLabel(zone, name string) string {
+	if equalNames(zone, name) || !isSubdomain(zone, name) {
+		return ""
+	}
+	return ancestorWithLabels(name, countLabels(zone)+1)
+}
+
+func hasCNAME(resp *dns.Msg, name string) bool {
+	for _, rr := range resp.Answer {
+		if rr.Header().Rrtype == dns.TypeCNAME && equalNames(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// finalAnswer returns the response as a recursive resolver would: the
+// sections as the authoritative server gave them, without EDNS options.
+func (it *Iterator) finalAnswer(resp *dns.Msg) *dns.Msg {
+	m := resp.Copy()
+	m.Extra = nil
+	for _, rr := range resp.Extra {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			m.Extra = append(m.Extra, rr)
+		}
+	}
+	m.Authoritative = false
+	m.RecursionAvailable = true
+	return m
+}
+
+// closestCut returns the deepest known delegation at or above name.
+func (it *Iterator) closestCut(name string) *delegation {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	now := time.Now()
+	for n := name; ; n = parentName(n) {
+		if d, ok := it.cuts[n]; ok && now.Before(d.expires) {
+			return d
+		}
+		if n == "." {
+			break
+		}
+	}
+	roots := it.Roots
+	if roots == nil {
+		roots = DefaultRootHints()
+	}
+	return &delegation{zone: ".", servers: roots, expires: now.Add(time.Hour)}
+}
+
+// askZone sends the query to the zone's servers in random order until one
+// gives a usable response: not a timeout, SERVFAIL, REFUSED or a lame
+// answer.
+func (it *Iterator) askZone(ctx context.Context, cut *delegation, name string, qtype uint16) (*dns.Msg, string, error) {
+	servers := append([]string(nil), cut.servers...)
+	rand.Shuffle(len(servers), func(i, j int) { servers[i], servers[j] = servers[j], servers[i] })
+	var problems []string
+	for _, server := range servers {
+		if err := chargeQuery(ctx); err != nil {
+			return nil, "", err
+		}
+		resp, err := it.exchange(ctx, server, name, qtype)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, "", ctx.Err()
+			}
+			problems = append(problems, fmt.Sprintf("%s: %v", server, err))
+			continue
+		}
+		if why := lameReason(resp, cut.zone, name); why != "" {
+			problems = append(problems, fmt.Sprintf("%s: %s", server, why))
+			continue
+		}
+		return resp, server, nil
+	}
+	return nil, "", fmt.Errorf("dnssec: no server of %s answered %s %s: %s", cut.zone, name,
+		dns.TypeToString[qtype], strings.Join(problems, "; "))
+}
+
+// lameReason says why a response from a server of zone cannot be used, or
+// returns "".
+func lameReason(resp *dns.Msg, zone, name string) string {
+	switch resp.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+	default:
+		return "answered " + dns.RcodeToString[resp.Rcode]
+	}
+	if resp.Authoritative {
+		return ""
+	}
+	for _, rr := range resp.Ns {
+		if ns, ok := rr.(*dns.NS); ok && isStrictSubdomain(zone, ns.Hdr.Name) && isSubdomain(ns.Hdr.Name, name) {
+			return ""
+		}
+	}
+	return "lame: neither an authoritative answer nor a referral below " + zone
+}
+
+func (it *Iterator) exchange(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
+	ex := it.Exchanger
+	if ex == nil {
+		ex = NetExchanger{}
+	}
+	timeout := it.QueryTimeout
+	if timeout <= 0 {
+		timeout = DefaultQueryTimeout
+	}
+	q := new(dns.Msg)
+	q.SetQuestion(name, qtype)
+	q.RecursionDesired = false
+	q.SetEdns0(ednsBufferSize, true)
+
+	resp, err := exchangeOnce(ctx, ex, q, server, "udp", timeout, it.Logf)
+	if err != nil || !resp.Truncated {
+		return resp, err
+	}
+	q.Id = dns.Id()
+	return exchangeOnce(ctx, ex, q, server, "tcp", timeout, it.Logf)
+}
+
+// referral reports whether resp delegates name from zone to a child zone
+// below it, and returns the child.
+func (it *Iterator) referral(resp *dns.Msg, zone, name string) (string, bool) {
+	if resp.Authoritative || len(resp.Answer) > 0 || resp.Rcode != dns.RcodeSuccess {
+		return "", false
+	}
+	for _, rr := range resp.Ns {
+		ns, ok := rr.(*dns.NS)
+		if ok && isStrictSubdomain(zone, ns.Hdr.Name) && isSubdomain(ns.Hdr.Name, name) {
+			return dns.CanonicalName(ns.Hdr.Name), true
+		}
+	}
+	return "", false
+}
+
+// follow turns a referral from zone to child into the child's delegation:
+// the addresses of its name servers, from glue inside zone (the referring
+// servers' bailiwick) or by resolving the names. It stores the DS RRset or
+// the proof of its absence that the referral carries.
+func (it *Iterator) follow(ctx context.Context, resp *dns.Msg, zone, child string, depth int) (*delegation, error) {
+	var names []string
+	ttl := uint32(86400)
+	for _, rr := range resp.Ns {
+		if ns, ok := rr.(*dns.NS); ok && equalNames(ns.Hdr.Name, child) {
+			names = append(names, dns.CanonicalName(ns.Ns))
+			ttl = min(ttl, ns.Hdr.Ttl)
+		}
+	}
+	glue := map[string][]string{}
+	for _, rr := range resp.Extra {
+		host := dns.CanonicalName(rr.Header().Name)
+		// Glue from outside the referring zone could point anywhere.
+		if !isSubdomain(zone, host) {
+			continue
+		}
+		switch a := rr.(type) {
+		case *dns.A:
+			glue[host] = append(glue[host], net.JoinHostPort(a.A.String(), "53"))
+		case *dns.AAAA:
+			glue[host] = append(glue[host], net.JoinHostPort(a.AAAA.String(), "53"))
+		}
+	}
+	var servers []string
+	var unresolved []string
+	for _, n := range names {
+		if addrs := glue[n]; len(addrs) > 0 {
+			servers = append(servers, addrs...)
+		} else {
+			unresolved = append(unresolved, n)
+		}
+	}
+	if len(servers) == 0 {
+		for _, n := range unresolved {
+			if isSubdomain(child, n) {
+				// A server named inside the zone it serves needs glue.
+				continue
+			}
+			servers = append(servers, it.lookupAddresses(ctx, n, depth+1)...)
+			if len(servers) > 0 {
+				break
+			}
+		}
+	}
+	if len(servers) == 0 {
+		return nil, fmt.Errorf("dnssec: no address for any name server of %s (%s)", child, strings.Join(names, ", "))
+	}
+	d := &delegation{zone: child, servers: servers, expires: time.Now().Add(time.Duration(ttl) * time.Second)}
+	it.mu.Lock()
+	if it.cuts == nil {
+		it.cuts = map[string]*delegation{}
+	}
+	it.cuts[child] = d
+	it.mu.Unlock()
+	it.storeDS(resp, child, ttl)
+	return d, nil
+}
+
+// lookupAddresses resolves a name server name to addresses, A then AAAA.
+func (it *Iterator) lookupAddresses(ctx context.Context, host string, depth int) []string {
+	var out []string
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		resp, err := it.resolve(ctx, host, t, depth)
+		if err != nil {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return out
+			}
+			continue
+		}
+		for _, rr := range resp.Answer {
+			switch a := rr.(type) {
+			case *dns.A:
+				out = append(out, net.JoinHostPort(a.A.String(), "53"))
+			case *dns.AAAA:
+				out = append(out, net.JoinHostPort(a.AAAA.String(), "53"))
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return out
+}
+
+// storeDS keeps what a referral says about the child's DS RRset as the
+// response to a DS query: the DS records with their RRSIGs, or the NSEC or
+// NSEC3 records that prove there are none.
+func (it *Iterator) storeDS(resp *dns.Msg, child string, ttl uint32) {
+	m := new(dns.Msg)
+	m.SetQuestion(child, dns.TypeDS)
+	m.Response = true
+	m.RecursionAvailable = true
+	for _, rr := range resp.Ns {
+		h := rr.Header()
+		switch {
+		case h.Rrtype == dns.TypeDS && equalNames(h.Name, child):
+			m.Answer = append(m.Answer, rr)
+		case h.Rrtype == dns.TypeRRSIG && rr.(*dns.RRSIG).TypeCovered == dns.TypeDS && equalNames(h.Name, child):
+			m.Answer = append(m.Answer, rr)
+		case h.Rrtype == dns.TypeNSEC || h.Rrtype == dns.TypeNSEC3:
+			m.Ns = append(m.Ns, rr)
+		case h.Rrtype == dns.TypeRRSIG && isDenialSig(rr.(*dns.RRSIG)):
+			m.Ns = append(m.Ns, rr)
+		}
+	}
+	if len(m.Answer) == 0 && len(m.Ns) == 0 {
+		return
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.stored == nil {
+		it.stored = map[rrsetKey]*storedResponse{}
+	}
+	it.stored[rrsetKey{child, dns.TypeDS}] = &storedResponse{msg: m, expires: time.Now().Add(time.Duration(ttl) * time.Second)}
+}
+
+func isDenialSig(sig *dns.RRSIG) bool {
+	return sig.TypeCovered == dns.TypeNSEC || sig.TypeCovered == dns.TypeNSEC3
+}
+
+// exchangeOnce sends one query with its own timeout and logs it.
+func exchangeOnce(ctx context.Context, ex Exchanger, query *dns.Msg, server, network string,
+	timeout time.Duration, logf func(string, ...any)) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	resp, err := ex.Exchange(ctx, query, server, network)
+	if logf != nil {
+		q := query.Question[0]
+		took := time.Since(start).Round(time.Millisecond)
+		if err != nil {
+			logf("query %s %s to %s over %s: %v (%s)", q.Name, dns.TypeToString[q.Qtype], server, network, err, took)
+		} else {
+			logf("query %s %s to %s over %s: %s, %d answer records%s (%s)", q.Name, dns.TypeToString[q.Qtype],
+				server, network, dns.RcodeToString[resp.Rcode], len(resp.Answer), truncatedNote(resp), took)
+		}
+	}
+	return resp, err
+}
