@@ -63,10 +63,18 @@ func (c *cache) get(ctx context.Context, key string, now time.Time,
 
 	c.mu.Lock()
 	e.value, e.expires, e.keep = value, expires, keep
-	if !keep {
+	if !keep && c.entries[key] == e {
 		delete(c.entries, key)
 	}
 	close(e.done)
 	c.mu.Unlock()
 	return value, false
+}
+
+// clear drops every entry. Fetches in flight finish for their waiters but
+// are not kept.
+func (c *cache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = make(map[string]*cacheEntry)
 }

@@ -17,9 +17,11 @@
 //   - RFC 4509: SHA-256 DS records take precedence over SHA-1;
 //   - RFC 5011 §2.1: a REVOKEd key signs only its own DNSKEY RRset;
 //   - RFC 6672: DNAME;
-//   - RFC 8624: which algorithms a validator implements.
+//   - RFC 8624: which algorithms a validator implements;
+//   - RFC 1034 §5.3.3 and RFC 9156: iterative resolution and QNAME
+//     minimisation.
 //
-// BUG: only the upstream Source exists so far: data comes from a recursive
-// resolver asked with DO and CD set. Iterating from the root hints is not
-// implemented.
+// Three Sources supply the data: Upstream asks recursive resolvers with the
+// DO and CD bits, Iterator resolves from the root servers itself, and Auto
+// uses an Upstream until it proves unfit and then iterates.
 package dnssec

@@ -54,7 +54,7 @@ func ParseRootHints(r io.Reader, name string) ([]string, error) {
 		}
 	}
 	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("dnssec: reading root hints %s: %w", name, err)
+		return nil, fmt.Errorf("dnssec: reading root hints: %w", err)
 	}
 	var out []string
 	for _, s := range servers {

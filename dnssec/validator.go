@@ -129,14 +129,31 @@ func (v *Validator) Lookup(ctx context.Context, name string, qtype uint16) (*Res
 	if err != nil {
 		return nil, err
 	}
-	ctx = withBudget(ctx, &budget{limit: v.limits.MaxQueries})
-	l := &lookup{v: v, ctx: ctx, now: v.now(), limits: v.limits, hashes: map[nsec3HashKey]string{}}
-	res := l.resolve(qname, qtype)
-	res.Chain = l.steps
+	res := v.lookupOnce(ctx, qname, qtype)
+	if auto, ok := v.source.(*Auto); ok && res.Security == Bogus && ctx.Err() == nil && auto.tryIterating() {
+		// The upstream's data came out bogus: see whether iterating proves
+		// the answer, with a cache that holds nothing the upstream gave.
+		v.cache.clear()
+		retry := v.lookupOnce(ctx, qname, qtype)
+		proven := retry.Security == Secure || retry.Security == Insecure
+		auto.keepIterating(proven, fmt.Sprintf("the resolver's answer for %s %s was bogus (%s) where iterating proves it %s",
+			qname, dns.TypeToString[qtype], Explain(res.Reason), retry.Security))
+		if proven {
+			res = retry
+		}
+	}
 	if err := ctx.Err(); err != nil && res.Security == Indeterminate {
 		return res, err
 	}
 	return res, nil
+}
+
+func (v *Validator) lookupOnce(ctx context.Context, qname string, qtype uint16) *Result {
+	ctx = withBudget(ctx, &budget{limit: v.limits.MaxQueries})
+	l := &lookup{v: v, ctx: ctx, now: v.now(), limits: v.limits, hashes: map[nsec3HashKey]string{}}
+	res := l.resolve(qname, qtype)
+	res.Chain = l.steps
+	return res
 }
 
 // CanonicalQueryName returns name as an absolute, lowercase domain name, or

@@ -113,7 +113,7 @@ func runLookup(ctx context.Context, g *globalOptions, o *lookupOptions, s *strea
 		at := o.at
 		now = func() time.Time { return at }
 	}
-	v, err := g.dns.validator(now, stderrLogf(s.errOut, g.verbose))
+	v, err := g.dns.validator(now, stderrLogf(s.errOut, g.verbose), s.errOut)
 	if err != nil {
 		return err
 	}

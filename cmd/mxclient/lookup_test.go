@@ -121,10 +121,10 @@ func TestLookupExitCodes(t *testing.T) {
 			wantStderr: "mxclient: unknown flag: --no-such-flag\n" + usageHint,
 		},
 		{
-			name:       "dns-mode iterate",
-			args:       normal.args("--dns-mode", "iterate", "www.example.test"),
+			name:       "dns-mode unknown",
+			args:       normal.args("--dns-mode", "recursive", "www.example.test"),
 			want:       exitUsage,
-			wantStderr: `mxclient: --dns-mode "iterate" is not available`,
+			wantStderr: `mxclient: invalid --dns-mode "recursive": use upstream, iterate or auto`,
 		},
 	}
 	for _, tt := range tests {
