@@ -78,3 +78,20 @@ func (c *cache) clear() {
 	defer c.mu.Unlock()
 	c.entries = make(map[string]*cacheEntry)
 }
+
+// has reports whether a finished, live entry exists for key.
+func (c *cache) has(key string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.done:
+		return e.keep && now.Before(e.expires)
+	default:
+		// A fetch in flight will be shared; no need to prefetch.
+		return true
+	}
+}

@@ -66,6 +66,8 @@ type delegation struct {
 }
 
 type storedResponse struct {
+	// done is closed when msg is set; msg stays nil when a prefetch failed.
+	done    chan struct{}
 	msg     *dns.Msg
 	expires time.Time
 }
@@ -75,22 +77,75 @@ func (it *Iterator) chargesQueries() {}
 // Query implements Source.
 func (it *Iterator) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	name = dns.CanonicalName(name)
-	if resp := it.storedAnswer(name, qtype); resp != nil {
+	if resp := it.storedAnswer(ctx, name, qtype); resp != nil {
 		return resp, nil
 	}
 	return it.resolve(ctx, name, qtype, 0)
 }
 
-func (it *Iterator) storedAnswer(name string, qtype uint16) *dns.Msg {
+func (it *Iterator) storedAnswer(ctx context.Context, name string, qtype uint16) *dns.Msg {
 	it.mu.Lock()
-	defer it.mu.Unlock()
 	s, ok := it.stored[rrsetKey{name, qtype}]
-	if !ok || time.Now().After(s.expires) {
+	it.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		return nil
+	}
+	if s.msg == nil || time.Now().After(s.expires) {
 		return nil
 	}
 	m := s.msg.Copy()
 	m.Id = dns.Id()
 	return m
+}
+
+// store keeps msg as the response to (name, qtype) until ttl passes.
+func (it *Iterator) store(name string, qtype uint16, msg *dns.Msg, ttl uint32) {
+	s := &storedResponse{done: make(chan struct{}), msg: msg, expires: time.Now().Add(time.Duration(ttl) * time.Second)}
+	close(s.done)
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	if it.stored == nil {
+		it.stored = map[rrsetKey]*storedResponse{}
+	}
+	it.stored[rrsetKey{name, qtype}] = s
+}
+
+// prefetchDNSKEY asks the servers of a signed child zone for its DNSKEY
+// RRset while the iteration goes on, since the validator needs it next.
+func (it *Iterator) prefetchDNSKEY(ctx context.Context, d *delegation) {
+	key := rrsetKey{d.zone, dns.TypeDNSKEY}
+	s := &storedResponse{done: make(chan struct{})}
+	it.mu.Lock()
+	if it.stored == nil {
+		it.stored = map[rrsetKey]*storedResponse{}
+	}
+	if old, ok := it.stored[key]; ok && (old.msg == nil || time.Now().Before(old.expires)) {
+		it.mu.Unlock()
+		return
+	}
+	it.stored[key] = s
+	it.mu.Unlock()
+
+	// The prefetch outlives the referral's handling but not the lookup's
+	// budget, which the context carries.
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		defer close(s.done)
+		resp, _, err := it.askZone(ctx, d, d.zone, dns.TypeDNSKEY)
+		if err != nil || resp.Rcode != dns.RcodeSuccess {
+			return
+		}
+		ttl := uint32(3600)
+		for _, rr := range resp.Answer {
+			ttl = min(ttl, rr.Header().Ttl)
+		}
+		s.msg, s.expires = it.finalAnswer(resp), time.Now().Add(time.Duration(ttl)*time.Second)
+	}()
 }
 
 // resolve iterates from the closest known delegation down to name. depth
@@ -106,6 +161,11 @@ func (it *Iterator) resolve(ctx context.Context, name string, qtype uint16, dept
 		start = parentName(name)
 	}
 	cut := it.closestCut(start)
+	if cut.zone == "." && !(name == "." && qtype == dns.TypeDNSKEY) {
+		// The validator needs the root's DNSKEY RRset for any answer;
+		// fetch it alongside the first referral.
+		it.prefetchDNSKEY(ctx, cut)
+	}
 	// known is the deepest name at or below the zone cut that is known to
 	// be no further cut, from which minimisation takes the next label.
 	known := cut.zone
@@ -355,7 +415,9 @@ func (it *Iterator) follow(ctx context.Context, resp *dns.Msg, zone, child strin
 	}
 	it.cuts[child] = d
 	it.mu.Unlock()
-	it.storeDS(resp, child, ttl)
+	if it.storeDS(resp, child, ttl) {
+		it.prefetchDNSKEY(ctx, d)
+	}
 	return d, nil
 }
 
@@ -388,8 +450,9 @@ func (it *Iterator) lookupAddresses(ctx context.Context, host string, depth int)
 
 // storeDS keeps what a referral says about the child's DS RRset as the
 // response to a DS query: the DS records with their RRSIGs, or the NSEC or
-// NSEC3 records that prove there are none.
-func (it *Iterator) storeDS(resp *dns.Msg, child string, ttl uint32) {
+// NSEC3 records that prove there are none. It reports whether the
+// referral carried DS records.
+func (it *Iterator) storeDS(resp *dns.Msg, child string, ttl uint32) bool {
 	m := new(dns.Msg)
 	m.SetQuestion(child, dns.TypeDS)
 	m.Response = true
@@ -408,14 +471,10 @@ func (it *Iterator) storeDS(resp *dns.Msg, child string, ttl uint32) {
 		}
 	}
 	if len(m.Answer) == 0 && len(m.Ns) == 0 {
-		return
+		return false
 	}
-	it.mu.Lock()
-	defer it.mu.Unlock()
-	if it.stored == nil {
-		it.stored = map[rrsetKey]*storedResponse{}
-	}
-	it.stored[rrsetKey{child, dns.TypeDS}] = &storedResponse{msg: m, expires: time.Now().Add(time.Duration(ttl) * time.Second)}
+	it.store(child, dns.TypeDS, m, ttl)
+	return len(m.Answer) > 0
 }
 
 func isDenialSig(sig *dns.RRSIG) bool {

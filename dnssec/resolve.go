@@ -169,6 +169,7 @@ func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security,
 	if signer == "" {
 		return l.proveUnsigned(set.name, set.rtype, set)
 	}
+	l.prefetchChain(signer)
 	zs := l.zoneFor(signer)
 	if zs.security != Secure {
 		return zs.security, zs.reason
@@ -247,6 +248,7 @@ func (l *lookup) proveDenialFor(res *Result, resp *dns.Msg, name string, qtype u
 		l.finish(res, sec, err, rcode)
 		return
 	}
+	l.prefetchChain(signer)
 	zs := l.zoneFor(signer)
 	if zs.security != Secure {
 		l.finish(res, zs.security, zs.reason, rcode)

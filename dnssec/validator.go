@@ -35,6 +35,7 @@ type Validator struct {
 	now     func() time.Time
 	limits  Limits
 	cache   *cache
+	flight  inflight
 }
 
 // New returns a Validator for cfg.
@@ -134,6 +135,7 @@ func (v *Validator) Lookup(ctx context.Context, name string, qtype uint16) (*Res
 		// The upstream's data came out bogus: see whether iterating proves
 		// the answer, with a cache that holds nothing the upstream gave.
 		v.cache.clear()
+		v.flight.clear()
 		retry := v.lookupOnce(ctx, qname, qtype)
 		proven := retry.Security == Secure || retry.Security == Insecure
 		auto.keepIterating(proven, fmt.Sprintf("the resolver's answer for %s %s was bogus (%s) where iterating proves it %s",
@@ -185,6 +187,7 @@ type lookup struct {
 	sigChecks   int
 	nsec3Hashes int
 	hashes      map[nsec3HashKey]string
+	ahead       prefetched
 
 	steps []Step
 }
@@ -201,12 +204,13 @@ func (l *lookup) query(name string, qtype uint16) (*dns.Msg, error) {
 		return &BogusError{Reason: ReasonLimit, Name: name, Type: qtype,
 			Err: &LimitError{Limit: "MaxQueries", Value: l.limits.MaxQueries}}
 	}
-	if _, ok := l.v.source.(queryCharger); !ok {
-		if chargeQuery(l.ctx) != nil {
+	resp, err, ok := l.takePrefetched(name, qtype)
+	if !ok {
+		if _, charges := l.v.source.(queryCharger); !charges && chargeQuery(l.ctx) != nil {
 			return nil, limited()
 		}
+		resp, err = l.v.shared(l.ctx, name, qtype)
 	}
-	resp, err := l.v.source.Query(l.ctx, name, qtype)
 	var le *LimitError
 	if errors.As(err, &le) {
 		return nil, limited()

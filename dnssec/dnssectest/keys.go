@@ -120,16 +120,14 @@ func (z *Zone) dsRecords(ttl uint32) []dns.RR {
 		sha1.Hdr.Ttl = ttl
 		// Flipping the first digest digit gives a SHA-256 DS for no key.
 		digest := []byte(ds.Digest)
-		digest[0] = "10"[boolIndex(digest[0] == '0')]
+		if digest[0] == '0' {
+			digest[0] = '1'
+		} else {
+			digest[0] = '0'
+		}
 		ds.Digest = string(digest)
 		return []dns.RR{sha1, ds}
 	}
 	return []dns.RR{ds}
 }
 
-func boolIndex(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
