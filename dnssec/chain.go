@@ -116,7 +116,8 @@ func (l *lookup) cachedZone(key string, fetch func() *zoneState) *zoneState {
 		before := len(l.steps)
 		zs := fetch()
 		zs.steps = slices.Clone(l.steps[before:])
-		expires, keep := l.now, zs.security == Secure || zs.security == Insecure || zs.security == Bogus
+		expires := l.now
+		keep := zs.security == Secure || zs.security == Insecure || zs.security == Bogus && !isLimit(zs.reason)
 		if zs.security == Secure {
 			expires = l.now.Add(keysTTL(zs.keys))
 		}
@@ -249,11 +250,22 @@ func anchorWord(isAnchor bool) string {
 func (l *lookup) matchKeys(zone string, keys []*dns.DNSKEY, ds []*dns.DS, direct []*dns.DNSKEY, isAnchor bool) ([]*dns.DNSKEY, error) {
 	var matched []*dns.DNSKEY
 	revoked := false
+	mismatches := 0
 	for _, k := range keys {
 		if k.Protocol != 3 || k.Flags&dns.ZONE == 0 {
 			continue
 		}
-		if !matchesDS(k, ds) && !matchesKey(k, direct) {
+		ok, tried := matchesDS(k, ds)
+		mismatches += tried
+		if ok {
+			mismatches--
+		}
+		if mismatches > l.limits.MaxDSMismatches {
+			return nil, &BogusError{Reason: ReasonLimit, Zone: zone, Name: zone, Type: dns.TypeDNSKEY,
+				Detail: "too many DNSKEYs share the key tags of the DS records",
+				Err:    &LimitError{Limit: "MaxDSMismatches", Value: l.limits.MaxDSMismatches}}
+		}
+		if !ok && !matchesKey(k, direct) {
 			continue
 		}
 		if k.Flags&revokeFlag != 0 {
@@ -280,18 +292,22 @@ func (l *lookup) matchKeys(zone string, keys []*dns.DNSKEY, ds []*dns.DS, direct
 	return nil, bogus(reason, zone, zone, dns.TypeDNSKEY, "%s", detail)
 }
 
-func matchesDS(k *dns.DNSKEY, ds []*dns.DS) bool {
+// matchesDS reports whether a DS record digests k, and how many digests it
+// computed to find out.
+func matchesDS(k *dns.DNSKEY, ds []*dns.DS) (bool, int) {
 	tag := k.KeyTag()
+	computed := 0
 	for _, d := range ds {
 		if d.KeyTag != tag || d.Algorithm != k.Algorithm {
 			continue
 		}
-		computed := digestHook(k, d.DigestType)
-		if computed != nil && strings.EqualFold(computed.Digest, d.Digest) {
-			return true
+		computed++
+		digest := digestHook(k, d.DigestType)
+		if digest != nil && strings.EqualFold(digest.Digest, d.Digest) {
+			return true, computed
 		}
 	}
-	return false
+	return false, computed
 }
 
 // digestHook computes the DS digest of a key; benchmarks replace it to

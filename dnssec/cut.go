@@ -26,6 +26,10 @@ const (
 	cutNXDomain
 )
 
+// maxWalkIterations is the most NSEC3 iterations the zone-cut walk
+// hashes: 2,500, the limit RFC 5155 §10.3 sets for 4096-bit keys.
+const maxWalkIterations = 2500
+
 type cutResult struct {
 	kind cutKind
 	ds   []*dns.DS
@@ -84,9 +88,18 @@ func (l *lookup) fetchCut(child string, parent *zoneState) *cutResult {
 	if err != nil {
 		return failed(err)
 	}
-	if r := d.insecureDenial(l.limits.NSEC3MaxIterations); r != nil {
-		l.step(Step{Zone: zone, Check: "DS", Name: child, Type: "DS", Security: Insecure, Detail: r.Detail})
-		return &cutResult{kind: cutInsecure, err: r}
+	// The NSEC3 iteration ceiling makes a denial insecure, but it must not
+	// turn a name inside the zone into an unsigned delegation: an attacker
+	// who strips an answer's RRSIGs would get it accepted as insecure. The
+	// walk therefore hashes this one name up to RFC 5155's own maximum.
+	if d.highIterations > maxWalkIterations {
+		return failed(bogus(ReasonDenialInvalid, zone, child, dns.TypeDS,
+			"NSEC3 records use %d iterations, more than the %d RFC 5155 §10.3 allows",
+			d.highIterations, maxWalkIterations))
+	}
+	if d.unknownHash && d.empty() {
+		return failed(bogus(ReasonDenialInvalid, zone, child, dns.TypeDS,
+			"the NSEC3 records use only unknown hash algorithms, so nothing proves the delegation unsigned"))
 	}
 	if d.empty() {
 		return failed(bogus(ReasonDenialMissing, zone, child, dns.TypeDS,

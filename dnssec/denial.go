@@ -34,23 +34,33 @@ func (l *lookup) verifiedDenial(resp *dns.Msg, zone string, keys []*dns.DNSKEY) 
 			if !equalNames(s.name, zone) {
 				continue
 			}
-		case dns.TypeNSEC:
-			if !isSubdomain(zone, s.name) {
+		case dns.TypeNSEC, dns.TypeNSEC3:
+			// Records signed by another zone, such as a child zone's
+			// proof after a CNAME, belong to that zone's proof.
+			if len(s.sigs) > 0 && !signedBy(s, zone) {
 				continue
 			}
-		case dns.TypeNSEC3:
-			if !signedBy(s, zone) && !isSubdomain(zone, s.name) {
+			if s.rtype == dns.TypeNSEC && !isSubdomain(zone, s.name) {
 				continue
 			}
-			if !isNSEC3Owner(s.name, zone) {
+			if s.rtype == dns.TypeNSEC3 && !isNSEC3Owner(s.name, zone) {
 				return nil, bogus(ReasonMalformed, zone, s.name, dns.TypeNSEC3,
 					"NSEC3 owner is not <hash>.%s", zone)
 			}
 		default:
 			continue
 		}
-		if _, err := l.verifyRRset(s, zone, keys); err != nil {
+		sig, err := l.verifyRRset(s, zone, keys)
+		if err != nil {
 			return nil, err
+		}
+		if s.rtype != dns.TypeSOA && expandedFromWildcard(s.name, sig) {
+			// The RRSIG's labels field rebuilds the owner as a wildcard:
+			// the record was signed at *.something and moved. Its span and
+			// type bitmap belong to the wildcard, not to this name.
+			return nil, bogus(ReasonMalformed, zone, s.name, s.rtype,
+				"%s record signed as a wildcard expansion (RRSIG labels %d, owner has %d)",
+				dns.TypeToString[s.rtype], sig.Labels, countLabels(s.name))
 		}
 		d.add(s, l.limits.NSEC3MaxIterations)
 	}
@@ -65,6 +75,11 @@ func (d *denialSet) add(s *rrset, maxIterations int) {
 		case *dns.NSEC3:
 			if r.Hash != dns.SHA1 {
 				d.unknownHash = true
+				continue
+			}
+			if r.Flags&^1 != 0 {
+				// RFC 5155 §8.2: flags other than opt-out are unknown,
+				// so the record is ignored.
 				continue
 			}
 			if int(r.Iterations) > maxIterations && int(r.Iterations) > d.highIterations {
@@ -157,8 +172,8 @@ func (l *lookup) proveWildcard(d *denialSet, qname string, qtype uint16, wildcar
 		return fail("no NSEC or NSEC3 proves that %s does not exist", nextCloser)
 	}
 	if len(d.nsec) > 0 {
-		if d.nsecCover(nextCloser) == nil {
-			return fail("no NSEC covers the next closer name %s", nextCloser)
+		if d.nsecDenies(nextCloser) == nil {
+			return fail("no NSEC proves that the next closer name %s does not exist", nextCloser)
 		}
 		return nil
 	}

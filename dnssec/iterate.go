@@ -302,22 +302,41 @@ func (it *Iterator) askZone(ctx context.Context, cut *delegation, name string, q
 }
 
 // lameReason says why a response from a server of zone cannot be used, or
-// returns "".
+// returns "". Answers without the AA bit are accepted when they carry data
+// for the name, an NXDOMAIN, an SOA of the zone (NODATA) or a referral
+// below the zone, as resolvers do; anything else without AA is lame.
 func lameReason(resp *dns.Msg, zone, name string) string {
 	switch resp.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:
 	default:
 		return "answered " + dns.RcodeToString[resp.Rcode]
 	}
-	if resp.Authoritative {
+	if resp.Authoritative || resp.Rcode == dns.RcodeNameError || hasAnswerFor(resp, name) {
 		return ""
 	}
 	for _, rr := range resp.Ns {
-		if ns, ok := rr.(*dns.NS); ok && isStrictSubdomain(zone, ns.Hdr.Name) && isSubdomain(ns.Hdr.Name, name) {
-			return ""
+		owner := rr.Header().Name
+		switch rr.Header().Rrtype {
+		case dns.TypeSOA:
+			if isSubdomain(zone, owner) && isSubdomain(owner, name) {
+				return ""
+			}
+		case dns.TypeNS:
+			if isStrictSubdomain(zone, owner) && isSubdomain(owner, name) {
+				return ""
+			}
 		}
 	}
-	return "lame: neither an authoritative answer nor a referral below " + zone
+	return "lame: neither an answer nor a referral below " + zone
+}
+
+func hasAnswerFor(resp *dns.Msg, name string) bool {
+	for _, rr := range resp.Answer {
+		if equalNames(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (it *Iterator) exchange(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {

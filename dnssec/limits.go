@@ -1,8 +1,8 @@
 package dnssec
 
 // Limits bounds the work one lookup may cause, so that a hostile zone or
-// upstream can cost only a fixed amount of time. A zero field takes its
-// default. Hitting a limit ends the lookup bogus with a *LimitError, never
+// upstream can cost only a fixed amount of time. A zero or negative field
+// takes its default. Hitting a limit ends the lookup bogus with a *LimitError, never
 // insecure.
 type Limits struct {
 	// MaxQueries bounds the queries one lookup sends, counting DS and
@@ -22,6 +22,10 @@ type Limits struct {
 	// Default 4. Honest zones rarely have two keys with one tag (a
 	// collision needs a rollover and bad luck); KeyTrap zones have dozens.
 	MaxKeysPerTag int
+	// MaxDSMismatches bounds the DNSKEYs that share a DS record's key tag
+	// and algorithm but not its digest, per zone. Default 4, Unbound
+	// 1.19.1's MAX_DS_MATCH_FAILURES: each costs a digest computation.
+	MaxDSMismatches int
 	// MaxNSEC3Hashes bounds NSEC3 name hashes per lookup (CVE-2023-50868).
 	// Default 128: Unbound 1.19.1 allows MAX_NSEC3_CALCULATIONS (8) per
 	// pass and 16 passes.
@@ -46,6 +50,7 @@ func DefaultLimits() Limits {
 		MaxSignatureChecks:         128,
 		MaxSignatureChecksPerRRset: 8,
 		MaxKeysPerTag:              4,
+		MaxDSMismatches:            4,
 		MaxNSEC3Hashes:             128,
 		NSEC3MaxIterations:         150,
 		MaxChainLength:             8,
@@ -57,7 +62,7 @@ func DefaultLimits() Limits {
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
 	fill := func(v *int, def int) {
-		if *v == 0 {
+		if *v <= 0 {
 			*v = def
 		}
 	}
@@ -65,6 +70,7 @@ func (l Limits) withDefaults() Limits {
 	fill(&l.MaxSignatureChecks, d.MaxSignatureChecks)
 	fill(&l.MaxSignatureChecksPerRRset, d.MaxSignatureChecksPerRRset)
 	fill(&l.MaxKeysPerTag, d.MaxKeysPerTag)
+	fill(&l.MaxDSMismatches, d.MaxDSMismatches)
 	fill(&l.MaxNSEC3Hashes, d.MaxNSEC3Hashes)
 	fill(&l.NSEC3MaxIterations, d.NSEC3MaxIterations)
 	fill(&l.MaxChainLength, d.MaxChainLength)

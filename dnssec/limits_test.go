@@ -22,7 +22,8 @@ func TestLimits(t *testing.T) {
 		limits dnssec.Limits
 		limit  string
 	}{
-		{"KeyTrap one key", "www.keytrap.test.", dns.TypeA, dnssec.Limits{}, "MaxSignatureChecksPerRRset"},
+		{"KeyTrap DS digests", "www.keytrap.test.", dns.TypeA, dnssec.Limits{}, "MaxDSMismatches"},
+		{"KeyTrap one key", "www.keytrap.test.", dns.TypeA, dnssec.Limits{MaxDSMismatches: 100}, "MaxSignatureChecksPerRRset"},
 		{"KeyTrap colliding tags", "www.keytrapsplit.test.", dns.TypeA, dnssec.Limits{}, "MaxKeysPerTag"},
 		{"KeyTrap RSA", "www.keytraprsa.test.", dns.TypeA, dnssec.Limits{}, "MaxKeysPerTag"},
 		{"KeyTrap signatures", "www.keytrapsplit.test.", dns.TypeA, dnssec.Limits{MaxKeysPerTag: 100}, "MaxSignatureChecksPerRRset"},

@@ -35,6 +35,18 @@ func (d *denialSet) nsecCover(name string) *dns.NSEC {
 	return nil
 }
 
+// nsecDenies returns an NSEC record that proves name does not exist: a
+// span that covers it and whose next name is not below it. A next name
+// below it shows that name is an empty non-terminal, which exists (RFC 4035
+// §5.4, RFC 4592 §3.3.1).
+func (d *denialSet) nsecDenies(name string) *dns.NSEC {
+	n := d.nsecCover(name)
+	if n == nil || isStrictSubdomain(name, n.NextDomain) {
+		return nil
+	}
+	return n
+}
+
 // nsecClosestEncloser returns the closest encloser of name that a covering
 // NSEC implies: the deeper of the common ancestors of name with the NSEC's
 // owner and with its next name, both of which exist.
@@ -57,12 +69,12 @@ func (l *lookup) proveNSEC(d *denialSet, qname string, qtype uint16, nxdomain bo
 		return Bogus, bogus(ReasonDenialInvalid, d.zone, qname, qtype, format, args...)
 	}
 	if nxdomain {
-		cover := d.nsecCover(qname)
+		cover := d.nsecDenies(qname)
 		if cover == nil {
-			return fail("no NSEC covers %s", qname)
+			return fail("no NSEC proves that %s does not exist", qname)
 		}
 		wildcard := "*." + nsecClosestEncloser(qname, cover)
-		if d.nsecCover(wildcard) == nil {
+		if d.nsecDenies(wildcard) == nil {
 			return fail("no NSEC proves that the wildcard %s does not exist", wildcard)
 		}
 		l.step(Step{Zone: d.zone, Check: "NSEC", Name: qname, Security: Secure,

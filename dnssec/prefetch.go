@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -106,6 +107,11 @@ func (v *Validator) shared(ctx context.Context, name string, qtype uint16) (*dns
 		case <-e.done:
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		}
+		var le *LimitError
+		if errors.As(e.err, &le) {
+			// The other lookup ran out of its own budget, not this one.
+			return v.source.Query(ctx, name, qtype)
 		}
 	}
 	if e.msg == nil {

@@ -57,7 +57,10 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 		}
 		seen[cur] = true
 
-		if set := find(answer, cur, qtype); set != nil {
+		// A DNAME above cur redirects it before anything at cur counts:
+		// a CNAME there is synthesized and unsigned (RFC 6672 §2.3).
+		dname := findDNAME(answer, cur)
+		if set := find(answer, cur, qtype); set != nil && (dname == nil || qtype == dns.TypeDNAME) {
 			sec, err := l.proveAnswer(set, resp, qtype)
 			l.merge(res, sec, err)
 			res.Answer = append(res.Answer, set.rrs...)
@@ -67,8 +70,13 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 
 		var next string
 		var followed bool
-		if dname := findDNAME(answer, cur); dname != nil && qtype != dns.TypeDNAME {
+		if dname != nil {
 			next, followed = l.followDNAME(res, resp, answer, dname, cur, qtype)
+			if followed && qtype == dns.TypeCNAME {
+				// The synthesized CNAME is the answer.
+				res.Rcode = dns.RcodeSuccess
+				return "", true
+			}
 		} else if cname := find(answer, cur, dns.TypeCNAME); cname != nil && qtype != dns.TypeCNAME {
 			next, followed = l.followCNAME(res, resp, cname)
 		} else if cur != sname {
@@ -107,10 +115,15 @@ func (l *lookup) followCNAME(res *Result, resp *dns.Msg, set *rrset) (string, bo
 		l.stop(res, err)
 		return "", false
 	}
+	cname, ok := set.rrs[0].(*dns.CNAME)
+	if !ok {
+		l.stop(res, bogus(ReasonMalformed, "", set.name, dns.TypeCNAME, "CNAME record of type %T", set.rrs[0]))
+		return "", false
+	}
 	sec, err := l.proveAnswer(set, resp, dns.TypeCNAME)
 	l.merge(res, sec, err)
 	res.Answer = append(res.Answer, set.rrs...)
-	return dns.CanonicalName(set.rrs[0].(*dns.CNAME).Target), true
+	return dns.CanonicalName(cname.Target), true
 }
 
 // findDNAME returns a DNAME RRset owned by a strict ancestor of name.
@@ -139,6 +152,9 @@ func (l *lookup) followDNAME(res *Result, resp *dns.Msg, answer []*rrset, set *r
 
 	prefix := name[:len(name)-len(set.name)]
 	target := dns.CanonicalName(prefix + dname.Target)
+	if dname.Target == "." {
+		target = dns.CanonicalName(prefix)
+	}
 	if _, ok := dns.IsDomainName(target); !ok || len(target) > 254 {
 		// RFC 6672 §2.2: a substitution longer than a name may be is YXDOMAIN.
 		err := bogus(ReasonDNAMEMismatch, "", name, qtype, "substituting %s into %s gives an over-long name", dname.Target, name)
@@ -147,8 +163,12 @@ func (l *lookup) followDNAME(res *Result, resp *dns.Msg, answer []*rrset, set *r
 	}
 	synth := &dns.CNAME{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: dname.Hdr.Ttl},
 		Target: target}
-	if cname := find(answer, name, dns.TypeCNAME); cname != nil {
-		got := dns.CanonicalName(cname.rrs[0].(*dns.CNAME).Target)
+	if set := find(answer, name, dns.TypeCNAME); set != nil {
+		cname, ok := set.rrs[0].(*dns.CNAME)
+		got := ""
+		if ok {
+			got = dns.CanonicalName(cname.Target)
+		}
 		if got != target {
 			err := bogus(ReasonDNAMEMismatch, "", name, dns.TypeCNAME,
 				"the CNAME points to %s, the DNAME %s gives %s", got, set.name, target)
@@ -170,6 +190,11 @@ func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security,
 		return l.proveUnsigned(set.name, set.rtype, set)
 	}
 	l.prefetchChain(signer)
+	// NOTE: the walk stops at the signer, so data that a parent signed
+	// below one of its own zone cuts passes as the parent's. Only the
+	// parent's keys can make such data, and the parent controls the
+	// child's DS anyway; walking to every owner would cost a DS query per
+	// answer.
 	zs := l.zoneFor(signer)
 	if zs.security != Secure {
 		return zs.security, zs.reason
@@ -187,7 +212,7 @@ func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security,
 	for _, rr := range set.rrs {
 		rr.Header().Ttl = capTTL(rr.Header().Ttl, sig, l.now)
 	}
-	if int(sig.Labels) < countLabels(set.name) {
+	if expandedFromWildcard(set.name, sig) {
 		d, err := l.verifiedDenial(resp, zs.zone, zs.keys)
 		if err != nil {
 			return Bogus, err
@@ -200,12 +225,13 @@ func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security,
 }
 
 // signerFor returns the signer of the RRSIGs over set that could sign it:
-// a zone at or above the owner. The deepest such signer wins.
+// a zone at or above the owner, or strictly above it for DS. The deepest
+// such signer wins.
 func signerFor(set *rrset) string {
 	best := ""
 	for _, sig := range set.sigs {
 		signer := dns.CanonicalName(sig.SignerName)
-		if !isSubdomain(signer, set.name) {
+		if !mayHoldRRset(signer, set.name, set.rtype) {
 			continue
 		}
 		if best == "" || countLabels(signer) > countLabels(best) {
@@ -215,11 +241,30 @@ func signerFor(set *rrset) string {
 	return best
 }
 
+// mayHoldRRset reports whether zone may hold the RRset (name, rtype): name
+// is in the zone, and a DS RRset sits on the parent side of its zone cut
+// (RFC 4035 §2.4), so never in the zone of its own name.
+func mayHoldRRset(zone, name string, rtype uint16) bool {
+	if rtype == dns.TypeDS && name != "." {
+		return isStrictSubdomain(zone, name)
+	}
+	return isSubdomain(zone, name)
+}
+
+// walkTarget returns the name to walk to when deciding unsigned data of
+// type rtype at name: the parent for DS, whose zone holds it.
+func walkTarget(name string, rtype uint16) string {
+	if rtype == dns.TypeDS && name != "." {
+		return parentName(name)
+	}
+	return name
+}
+
 // proveUnsigned decides an unsigned RRset or denial: insecure when the walk
 // towards name proves an unsigned delegation, bogus when name lies in a
 // signed zone.
 func (l *lookup) proveUnsigned(name string, qtype uint16, set *rrset) (Security, error) {
-	zs := l.zoneFor(name)
+	zs := l.zoneFor(walkTarget(name, qtype))
 	if zs.security != Secure {
 		return zs.security, zs.reason
 	}
@@ -242,7 +287,7 @@ func (l *lookup) proveUnsigned(name string, qtype uint16, set *rrset) (Security,
 func (l *lookup) proveDenialFor(res *Result, resp *dns.Msg, name string, qtype uint16) {
 	nxdomain := resp.Rcode == dns.RcodeNameError
 	rcode := resp.Rcode
-	signer := denialSigner(resp, name)
+	signer := denialSigner(resp, name, qtype)
 	if signer == "" {
 		sec, err := l.proveUnsigned(name, qtype, nil)
 		l.finish(res, sec, err, rcode)
@@ -279,8 +324,8 @@ func denialKind(d *denialSet) string {
 }
 
 // denialSigner returns the zone that signed the SOA, NSEC or NSEC3 records
-// of a negative response, if it is at or above name.
-func denialSigner(resp *dns.Msg, name string) string {
+// of a negative response, if that zone may hold (name, qtype).
+func denialSigner(resp *dns.Msg, name string, qtype uint16) string {
 	best := ""
 	for _, rr := range resp.Ns {
 		sig, ok := rr.(*dns.RRSIG)
@@ -293,7 +338,7 @@ func denialSigner(resp *dns.Msg, name string) string {
 			continue
 		}
 		signer := dns.CanonicalName(sig.SignerName)
-		if !isSubdomain(signer, name) {
+		if !mayHoldRRset(signer, name, qtype) {
 			continue
 		}
 		if best == "" || countLabels(signer) > countLabels(best) {

@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -205,4 +206,16 @@ func algorithmName(alg uint8) string {
 		return fmt.Sprintf("%d (%s)", alg, name)
 	}
 	return fmt.Sprintf("%d", alg)
+}
+
+// expandedFromWildcard reports whether sig shows that its RRset at owner
+// was synthesized from a wildcard: the labels field counts fewer labels
+// than the owner has, the "*" of a wildcard owner itself excepted (RFC 4034
+// §3.1.3).
+func expandedFromWildcard(owner string, sig *dns.RRSIG) bool {
+	labels := countLabels(owner)
+	if strings.HasPrefix(owner, "*.") {
+		labels--
+	}
+	return int(sig.Labels) < labels
 }

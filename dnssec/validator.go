@@ -155,6 +155,10 @@ func (v *Validator) lookupOnce(ctx context.Context, qname string, qtype uint16) 
 	l := &lookup{v: v, ctx: ctx, now: v.now(), limits: v.limits, hashes: map[nsec3HashKey]string{}}
 	res := l.resolve(qname, qtype)
 	res.Chain = l.steps
+	if res.Security == Bogus {
+		// A validating resolver answers SERVFAIL for bogus data.
+		res.Rcode = dns.RcodeServerFailure
+	}
 	return res
 }
 
@@ -168,13 +172,19 @@ func CanonicalQueryName(name string) (string, error) {
 	if _, ok := dns.IsDomainName(fqdn); !ok {
 		return "", fmt.Errorf("dnssec: %q is not a valid domain name", name)
 	}
-	// 255 octets in wire form is 253 characters in presentation form
-	// plus the final dot (RFC 1035 §2.3.4).
+	// Packing checks the 255-octet limit of RFC 1035 §2.3.4, and unpacking
+	// gives the one presentation form of the name, so that "\097" and "a"
+	// compare equal.
 	wire := make([]byte, 256)
-	if _, err := dns.PackDomainName(fqdn, wire, 0, nil, false); err != nil {
+	n, err := dns.PackDomainName(fqdn, wire, 0, nil, false)
+	if err != nil {
 		return "", fmt.Errorf("dnssec: %q is not a valid domain name: %v", name, err)
 	}
-	return fqdn, nil
+	canonical, _, err := dns.UnpackDomainName(wire[:n], 0)
+	if err != nil {
+		return "", fmt.Errorf("dnssec: %q is not a valid domain name: %v", name, err)
+	}
+	return dns.CanonicalName(canonical), nil
 }
 
 // lookup holds the state and budgets of one Lookup call.
@@ -214,6 +224,9 @@ func (l *lookup) query(name string, qtype uint16) (*dns.Msg, error) {
 	var le *LimitError
 	if errors.As(err, &le) {
 		return nil, limited()
+	}
+	if err == nil && resp == nil {
+		err = errors.New("the source returned no response")
 	}
 	if err != nil {
 		return nil, &IndeterminateError{Name: name, Type: qtype, Err: err}

@@ -449,28 +449,28 @@ func TestRFC5155Responses(t *testing.T) {
 			security: Insecure, rcode: dns.RcodeSuccess,
 		},
 		{
-			// The DS RRset of example. belongs to the parent zone, so only
-			// the parent can deny it. The NSEC3 record here has the SOA bit:
-			// it comes from the child apex, which RFC 6840 §4.4 does not
-			// accept as proof that a DS is absent.
+			// The DS RRset of example. belongs to the parent zone, the
+			// root, so only the root can deny it; the NSEC3 record here
+			// comes from the child apex (RFC 6840 §4.4). No trust anchor
+			// covers the root in this test, so the answer is insecure.
 			name:  "B.6 DS child zone no data error",
 			files: []string{"b6-ds-child-zone-no-data.txt"},
 			qname: "example.", qtype: dns.TypeDS,
-			security: Bogus, rcode: dns.RcodeSuccess, reason: ReasonDenialInvalid,
+			security: Insecure, rcode: dns.RcodeSuccess,
 		},
 		{
 			name:  "B.2 after the signatures expired",
 			files: []string{"b2-no-data.txt"},
 			qname: "ns1.example.", qtype: dns.TypeMX,
 			now:      time.Date(2015, time.April, 21, 0, 0, 0, 0, time.UTC),
-			security: Bogus, rcode: dns.RcodeSuccess, reason: ReasonSignatureExpired,
+			security: Bogus, rcode: dns.RcodeServerFailure, reason: ReasonSignatureExpired,
 		},
 		{
 			name:  "B.2 before the signatures were made",
 			files: []string{"b2-no-data.txt"},
 			qname: "ns1.example.", qtype: dns.TypeMX,
 			now:      time.Date(2005, time.October, 20, 0, 0, 0, 0, time.UTC),
-			security: Bogus, rcode: dns.RcodeSuccess, reason: ReasonSignatureNotYetValid,
+			security: Bogus, rcode: dns.RcodeServerFailure, reason: ReasonSignatureNotYetValid,
 		},
 	}
 	zone := rfc5155Zone(t)
@@ -501,7 +501,7 @@ func TestRFC5155AlteredResponse(t *testing.T) {
 	}
 	tc := rfc5155Case{
 		name: "B.2 with A removed from the NSEC3 type bitmap", qname: "ns1.example.", qtype: dns.TypeA,
-		security: Bogus, rcode: dns.RcodeSuccess, reason: ReasonSignatureInvalid,
+		security: Bogus, rcode: dns.RcodeServerFailure, reason: ReasonSignatureInvalid,
 	}
 	resp.Question[0].Qtype = dns.TypeA
 	res, src := lookupRFC5155(t, tc, anchor, []*dns.Msg{rfc5155DNSKEYResponse(zone), resp})

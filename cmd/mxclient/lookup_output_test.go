@@ -84,7 +84,7 @@ func TestLookupText(t *testing.T) {
 			name:       "bogus",
 			args:       []string{"www.expired.test", "A"},
 			want:       exitDataErr,
-			wantStatus: "; www.expired.test. A: bogus, NOERROR",
+			wantStatus: "; www.expired.test. A: bogus, SERVFAIL",
 			wantReason: "signature expired",
 		},
 	}
@@ -285,7 +285,7 @@ func TestLookupTrace(t *testing.T) {
 		if !strings.Contains(broken.Detail, "signature expired") {
 			t.Errorf("last trace step detail = %q, want it to say \"signature expired\"", broken.Detail)
 		}
-		if len(rest) != 2 || rest[0] != "; www.expired.test. A: bogus, NOERROR" ||
+		if len(rest) != 2 || rest[0] != "; www.expired.test. A: bogus, SERVFAIL" ||
 			!strings.HasPrefix(rest[1], "; reason: ") {
 			t.Errorf("lines after the trace = %q, want the bogus status and reason lines only", rest)
 		}
@@ -408,7 +408,7 @@ func TestLookupJSON(t *testing.T) {
 			wantDoc: lookupDoc{
 				Name:     "www.expired.test.",
 				Type:     "A",
-				Rcode:    "NOERROR",
+				Rcode:    "SERVFAIL",
 				Security: "bogus",
 				Answer:   []string{},
 			},

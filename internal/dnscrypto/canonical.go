@@ -25,7 +25,7 @@ func SignedData(sig *dns.RRSIG, rrset []dns.RR) ([]byte, error) {
 	buf := make([]byte, 0, 512)
 	buf = appendSigHeader(buf, sig)
 
-	records := make([][]byte, 0, len(rrset))
+	records := make([]canonicalRecord, 0, len(rrset))
 	for _, rr := range rrset {
 		wire, err := canonicalRR(rr, sig)
 		if err != nil {
@@ -34,16 +34,31 @@ func SignedData(sig *dns.RRSIG, rrset []dns.RR) ([]byte, error) {
 		records = append(records, wire)
 	}
 
-	// RFC 4034 §6.3: all records share owner, class, type and TTL, so sorting
-	// whole records orders them by RDATA.
-	slices.SortFunc(records, bytes.Compare)
-	for i, wire := range records {
-		if i > 0 && bytes.Equal(wire, records[i-1]) {
+	// RFC 4034 §6.3 orders the records by RDATA alone, as left-justified
+	// octet strings: RDLENGTH must not take part, or a shorter record would
+	// sort first whatever its content.
+	slices.SortFunc(records, func(a, b canonicalRecord) int {
+		return bytes.Compare(a.rdata(), b.rdata())
+	})
+	for i, r := range records {
+		if i > 0 && bytes.Equal(r.wire, records[i-1].wire) {
 			continue
 		}
-		buf = append(buf, wire...)
+		buf = append(buf, r.wire...)
 	}
 	return buf, nil
+}
+
+// canonicalRecord is one record in canonical wire form.
+type canonicalRecord struct {
+	wire []byte
+	// rdataOffset is where RDATA starts: after the owner name, type,
+	// class, TTL and RDLENGTH.
+	rdataOffset int
+}
+
+func (r canonicalRecord) rdata() []byte {
+	return r.wire[r.rdataOffset:]
 }
 
 // appendSigHeader appends the RRSIG RDATA fields that precede the signature,
@@ -75,7 +90,7 @@ func appendName(buf []byte, name string) []byte {
 }
 
 // canonicalRR packs rr the way RFC 4034 §6.2 requires for signing.
-func canonicalRR(rr dns.RR, sig *dns.RRSIG) ([]byte, error) {
+func canonicalRR(rr dns.RR, sig *dns.RRSIG) (canonicalRecord, error) {
 	c := dns.Copy(rr)
 	h := c.Header()
 	h.Ttl = sig.OrigTtl
@@ -88,9 +103,14 @@ func canonicalRR(rr dns.RR, sig *dns.RRSIG) ([]byte, error) {
 	wire := make([]byte, dns.Len(c)+1)
 	n, err := dns.PackRR(c, wire, 0, nil, false)
 	if err != nil {
-		return nil, fmt.Errorf("dnscrypto: packing %s %s: %w", h.Name, dns.TypeToString[h.Rrtype], err)
+		return canonicalRecord{}, fmt.Errorf("dnscrypto: packing %s %s: %w", h.Name, dns.TypeToString[h.Rrtype], err)
 	}
-	return wire[:n], nil
+	owner := make([]byte, 256)
+	ownerLen, err := dns.PackDomainName(h.Name, owner, 0, nil, false)
+	if err != nil || ownerLen+10 > n {
+		return canonicalRecord{}, fmt.Errorf("dnscrypto: packing owner %s: %v", h.Name, err)
+	}
+	return canonicalRecord{wire: wire[:n], rdataOffset: ownerLen + 10}, nil
 }
 
 // wildcardOwner returns "*." followed by the rightmost labels of name.
