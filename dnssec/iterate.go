@@ -62,6 +62,13 @@ type Iterator struct {
 type delegation struct {
 	zone    string
 	servers []string
+	// glueless lists name server names outside the zone that came
+	// without glue; they are resolved only when the other servers fail.
+	glueless []string
+	// depth is the nesting of name server lookups that found the zone.
+	depth int
+	// resolving counts lookups of glueless name servers in progress.
+	resolving int
 	expires time.Time
 }
 
@@ -144,7 +151,9 @@ func (it *Iterator) prefetchDNSKEY(ctx context.Context, d *delegation) {
 		for _, rr := range resp.Answer {
 			ttl = min(ttl, rr.Header().Ttl)
 		}
+		it.mu.Lock()
 		s.msg, s.expires = it.finalAnswer(resp), time.Now().Add(time.Duration(ttl)*time.Second)
+		it.mu.Unlock()
 	}()
 }
 
@@ -193,6 +202,9 @@ func (it *Iterator) resolve(ctx context.Context, name string, qtype uint16, dept
 			if qtype == dns.TypeDS && equalNames(child, name) {
 				// The parent should have answered DS itself.
 				return nil, fmt.Errorf("dnssec: %s (%s) answered DS %s with a referral", server, cut.zone, name)
+			}
+			if referrals == maxReferrals {
+				return nil, &LimitError{Limit: "MaxReferrals", Value: maxReferrals}
 			}
 			next, err := it.follow(ctx, resp, cut.zone, child, depth)
 			if err != nil {
@@ -276,29 +288,131 @@ func (it *Iterator) closestCut(name string) *delegation {
 // gives a usable response: not a timeout, SERVFAIL, REFUSED or a lame
 // answer.
 func (it *Iterator) askZone(ctx context.Context, cut *delegation, name string, qtype uint16) (*dns.Msg, string, error) {
-	servers := append([]string(nil), cut.servers...)
-	rand.Shuffle(len(servers), func(i, j int) { servers[i], servers[j] = servers[j], servers[i] })
+	tried := map[string]bool{}
 	var problems []string
-	for _, server := range servers {
-		if err := chargeQuery(ctx); err != nil {
-			return nil, "", err
-		}
-		resp, err := it.exchange(ctx, server, name, qtype)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, "", ctx.Err()
+	for {
+		servers := it.untried(cut, tried)
+		if len(servers) == 0 {
+			// Every known address failed: find more through the name
+			// servers that came without glue, if any.
+			failures, err := it.resolveGlueless(ctx, cut)
+			problems = append(problems, failures...)
+			if err != nil {
+				return nil, "", err
 			}
-			problems = append(problems, fmt.Sprintf("%s: %v", server, err))
-			continue
+			if servers = it.untried(cut, tried); len(servers) == 0 {
+				break
+			}
 		}
-		if why := lameReason(resp, cut.zone, name); why != "" {
-			problems = append(problems, fmt.Sprintf("%s: %s", server, why))
-			continue
+		for _, server := range servers {
+			tried[server] = true
+			if err := chargeQuery(ctx); err != nil {
+				return nil, "", err
+			}
+			resp, err := it.exchange(ctx, server, name, qtype)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, "", ctx.Err()
+				}
+				problems = append(problems, fmt.Sprintf("%s: %v", server, err))
+				continue
+			}
+			if why := lameReason(resp, cut.zone, name); why != "" {
+				problems = append(problems, fmt.Sprintf("%s: %s", server, why))
+				continue
+			}
+			return resp, server, nil
 		}
-		return resp, server, nil
 	}
 	return nil, "", fmt.Errorf("dnssec: no server of %s answered %s %s: %s", cut.zone, name,
 		dns.TypeToString[qtype], strings.Join(problems, "; "))
+}
+
+// untried returns the addresses of cut not in tried, in random order.
+func (it *Iterator) untried(cut *delegation, tried map[string]bool) []string {
+	it.mu.Lock()
+	var out []string
+	for _, s := range cut.servers {
+		if !tried[s] {
+			out = append(out, s)
+		}
+	}
+	it.mu.Unlock()
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// glueChain lists the zones whose glueless name servers a chain of nested
+// lookups is resolving, to tell a loop from a concurrent lookup.
+type glueChain struct {
+	zone string
+	next *glueChain
+}
+
+type glueChainKey struct{}
+
+func (c *glueChain) has(zone string) bool {
+	for ; c != nil; c = c.next {
+		if c.zone == zone {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveGlueless resolves name servers of cut that came without glue
+// until one has addresses, which it adds to cut, or none is left. It
+// returns the reasons of the names it gave up on. A spent budget, or a
+// loop of zones whose servers can only be found through each other, is an
+// error.
+func (it *Iterator) resolveGlueless(ctx context.Context, cut *delegation) ([]string, error) {
+	chain, _ := ctx.Value(glueChainKey{}).(*glueChain)
+	if chain.has(cut.zone) {
+		return nil, fmt.Errorf("dnssec: the name servers of %s can be found only through name server "+
+			"lookups that need %s itself: a loop of servers without glue", cut.zone, cut.zone)
+	}
+	ctx = context.WithValue(ctx, glueChainKey{}, &glueChain{zone: cut.zone, next: chain})
+
+	var failures []string
+	for {
+		it.mu.Lock()
+		if len(cut.glueless) == 0 {
+			busy := cut.resolving > 0
+			it.mu.Unlock()
+			if !busy {
+				return failures, nil
+			}
+			// Another lookup is resolving the last names: wait for it.
+			select {
+			case <-time.After(10 * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return failures, ctx.Err()
+			}
+		}
+		host := cut.glueless[0]
+		cut.glueless = cut.glueless[1:]
+		cut.resolving++
+		it.mu.Unlock()
+
+		addrs, err := it.lookupAddresses(ctx, host, cut.depth+1)
+		it.mu.Lock()
+		cut.resolving--
+		cut.servers = append(cut.servers, addrs...)
+		it.mu.Unlock()
+
+		var le *LimitError
+		if errors.As(err, &le) {
+			return failures, err
+		}
+		if len(addrs) > 0 {
+			return failures, nil
+		}
+		if err == nil {
+			err = errors.New("no A or AAAA records")
+		}
+		failures = append(failures, fmt.Sprintf("name server %s: %v", host, err))
+	}
 }
 
 // lameReason says why a response from a server of zone cannot be used, or
@@ -403,31 +517,22 @@ func (it *Iterator) follow(ctx context.Context, resp *dns.Msg, zone, child strin
 			glue[host] = append(glue[host], net.JoinHostPort(a.AAAA.String(), "53"))
 		}
 	}
-	var servers []string
-	var unresolved []string
+	var servers, glueless []string
 	for _, n := range names {
-		if addrs := glue[n]; len(addrs) > 0 {
-			servers = append(servers, addrs...)
-		} else {
-			unresolved = append(unresolved, n)
+		switch {
+		case len(glue[n]) > 0:
+			servers = append(servers, glue[n]...)
+		case !isSubdomain(child, n):
+			glueless = append(glueless, n)
 		}
+		// A server named inside the zone it serves cannot be reached
+		// without glue, so it is left out.
 	}
-	if len(servers) == 0 {
-		for _, n := range unresolved {
-			if isSubdomain(child, n) {
-				// A server named inside the zone it serves needs glue.
-				continue
-			}
-			servers = append(servers, it.lookupAddresses(ctx, n, depth+1)...)
-			if len(servers) > 0 {
-				break
-			}
-		}
-	}
-	if len(servers) == 0 {
+	if len(servers) == 0 && len(glueless) == 0 {
 		return nil, fmt.Errorf("dnssec: no address for any name server of %s (%s)", child, strings.Join(names, ", "))
 	}
-	d := &delegation{zone: child, servers: servers, expires: time.Now().Add(time.Duration(ttl) * time.Second)}
+	d := &delegation{zone: child, servers: servers, glueless: glueless, depth: depth,
+		expires: time.Now().Add(time.Duration(ttl) * time.Second)}
 	it.mu.Lock()
 	if it.cuts == nil {
 		it.cuts = map[string]*delegation{}
@@ -441,16 +546,14 @@ func (it *Iterator) follow(ctx context.Context, resp *dns.Msg, zone, child strin
 }
 
 // lookupAddresses resolves a name server name to addresses, A then AAAA.
-func (it *Iterator) lookupAddresses(ctx context.Context, host string, depth int) []string {
+// An error from the A lookup ends it: trying AAAA after a failure would
+// double the work at every level of a loop of glueless servers.
+func (it *Iterator) lookupAddresses(ctx context.Context, host string, depth int) ([]string, error) {
 	var out []string
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		resp, err := it.resolve(ctx, host, t, depth)
 		if err != nil {
-			var le *LimitError
-			if errors.As(err, &le) {
-				return out
-			}
-			continue
+			return out, err
 		}
 		for _, rr := range resp.Answer {
 			switch a := rr.(type) {
@@ -461,10 +564,10 @@ func (it *Iterator) lookupAddresses(ctx context.Context, host string, depth int)
 			}
 		}
 		if len(out) > 0 {
-			return out
+			return out, nil
 		}
 	}
-	return out
+	return out, nil
 }
 
 // storeDS keeps what a referral says about the child's DS RRset as the

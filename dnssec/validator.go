@@ -223,7 +223,7 @@ func (l *lookup) query(name string, qtype uint16) (*dns.Msg, error) {
 	}
 	var le *LimitError
 	if errors.As(err, &le) {
-		return nil, limited()
+		return nil, &BogusError{Reason: ReasonLimit, Name: name, Type: qtype, Err: le}
 	}
 	if err == nil && resp == nil {
 		err = errors.New("the source returned no response")

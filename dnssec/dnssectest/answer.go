@@ -47,9 +47,15 @@ func (z *Zone) respond(req *dns.Msg, _ string) *dns.Msg {
 }
 
 // lookup answers qname and qtype from the zone's data, with DNSSEC records
-// when do is set, following the RFC 1034 §4.3.2 algorithm.
+// when do is set, following the RFC 1034 §4.3.2 algorithm. A ReferralLoop
+// zone refers every name to its parent instead.
 func (z *Zone) lookup(qname string, qtype uint16, do bool) *response {
 	r := &response{}
+	if z.referBack {
+		r.referral = z.parent.origin
+		r.authority, r.additional = z.parent.referralToApex()
+		return r
+	}
 	c := &chase{seen: make(map[string]bool)}
 	z.find(r, dns.CanonicalName(qname), qtype, do && z.signed(), c)
 	r.answer = dedupe(r.answer)
@@ -201,7 +207,8 @@ func (z *Zone) follow(r *response, target string, qtype uint16, do bool, c *chas
 }
 
 // refer returns a referral to the child zone at cut: its NS RRset, then its
-// DS RRset or the proof that there is none (RFC 4035 §3.1.4), and the glue.
+// DS RRset or the proof that there is none (RFC 4035 §3.1.4), and the glue,
+// as the zone's extraGlue and withheldGlue change it.
 func (z *Zone) refer(r *response, qname, cut string, do bool) {
 	d := z.data
 	r.referral = cut
@@ -216,11 +223,15 @@ func (z *Zone) refer(r *response, qname, cut string, do bool) {
 	}
 	for _, rr := range ns.rrs {
 		host := dns.CanonicalName(rr.(*dns.NS).Ns)
+		if d.withheldGlue[host] {
+			continue
+		}
 		for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			if glue := d.get(host, t); glue != nil {
 				r.additional = append(r.additional, glue.rrs...)
 			}
 		}
+		r.additional = append(r.additional, d.extraGlue[host]...)
 	}
 }
 

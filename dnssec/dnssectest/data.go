@@ -42,14 +42,22 @@ type zoneData struct {
 	nsec3 []*nsec3Entry
 	// nsec3Param holds the hash parameters for NSEC3 zones, nil otherwise.
 	nsec3Param *dns.NSEC3PARAM
+	// extraGlue holds, by host name, address records for names outside
+	// the zone that its referrals carry as glue (OutOfBailiwickGlue).
+	extraGlue map[string][]dns.RR
+	// withheldGlue holds the host names whose address records the zone
+	// serves as data but leaves out of its referrals (GluelessServer).
+	withheldGlue map[string]bool
 }
 
 func newZoneData(origin string) *zoneData {
 	return &zoneData{
-		origin: origin,
-		nodes:  make(map[string]node),
-		exists: make(map[string]bool),
-		cuts:   make(map[string]bool),
+		origin:       origin,
+		nodes:        make(map[string]node),
+		exists:       make(map[string]bool),
+		cuts:         make(map[string]bool),
+		extraGlue:    make(map[string][]dns.RR),
+		withheldGlue: make(map[string]bool),
 	}
 }
 

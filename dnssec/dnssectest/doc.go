@@ -14,6 +14,12 @@
 // stand-in for an untrusted, non-validating recursive resolver in one of
 // several modes of misbehaviour.
 //
+// For the tests of an iterating resolver, a zone can have extra name
+// servers that misbehave (ZoneOptions.ExtraServers): dead, silent and lame
+// servers, names listed without glue, and glue that the referring zone has
+// no authority for. Lab.ReferralLoop adds a zone whose servers refer every
+// name back to its parent.
+//
 // The authoritative servers answer as RFC 1034 §4.3.2 describes, with the
 // DNSSEC additions of RFC 4035 §3.1. They add RRSIGs when the query sets
 // the DO bit, NSEC proofs (RFC 4035 §3.1.3) or NSEC3 proofs (RFC 5155
@@ -28,5 +34,8 @@
 //
 // BUG: The servers implement only what validator tests need. They answer
 // QTYPE ANY like any other type (usually with NODATA), ignore EDNS versions
-// other than 0, and do not serve zone transfers.
+// other than 0, and do not serve zone transfers. The resolver stand-in
+// reads the zones in memory instead of querying their servers, so it
+// answers for a zone even when all of its extra servers are dead or lame;
+// only a ReferralLoop zone makes it fail.
 package dnssectest

@@ -130,4 +130,3 @@ func (z *Zone) dsRecords(ttl uint32) []dns.RR {
 	}
 	return []dns.RR{ds}
 }
-

@@ -68,7 +68,8 @@ func (l *Lab) Now() time.Time { return l.now }
 // Zone adds the zone at origin and returns it. The root zone "." comes
 // first, and every zone comes before the zones below it. The parent of a
 // new zone is the closest enclosing zone already added: Start adds the
-// delegation to it (NS ns1.<origin> with glue), and unless the new zone is
+// delegation to it (NS records for ns1.<origin> and ZoneOptions.ExtraServers,
+// with glue as each server's kind describes), and unless the new zone is
 // unsigned, its DS.
 //
 // Zone panics on mistakes in the code that builds the lab: when the lab has
@@ -98,7 +99,11 @@ func (l *Lab) Zone(origin string, opts ZoneOptions) *Zone {
 	if err != nil {
 		panic(err)
 	}
-	z := &Zone{lab: l, origin: origin, opts: opts, index: len(l.zones)}
+	servers, err := planServers(origin, opts)
+	if err != nil {
+		panic(err)
+	}
+	z := &Zone{lab: l, origin: origin, opts: opts, index: len(l.zones), servers: servers}
 	if origin != "." {
 		z.parent = l.enclosingZone(origin)
 	}
@@ -144,6 +149,9 @@ func (l *Lab) start() error {
 			if err := f.check(z); err != nil {
 				return err
 			}
+		}
+		if err := z.checkServers(); err != nil {
+			return err
 		}
 	}
 
@@ -236,15 +244,23 @@ func (l *Lab) RootKeys() []*dns.DNSKEY {
 	return []*dns.DNSKEY{root.keys.ksk.dnskey}
 }
 
-// RootHints returns zone-file text naming the root server and its address,
-// in the form of the IANA root hints file, or "" before Start.
+// RootHints returns zone-file text naming the root servers and their
+// addresses, in the form of the IANA root hints file, or "" before Start.
+// It lists ns1. unless the root has NoDefaultServer, then the root's
+// ExtraServers.
 func (l *Lab) RootHints() string {
 	root := l.byOrigin["."]
 	if root == nil || root.addr == "" {
 		return ""
 	}
-	return fmt.Sprintf(".\t3600000\tIN\tNS\t%s\n%s\t3600000\tIN\tA\t%s\n",
-		root.nameserver(), root.nameserver(), hostOf(root.addr))
+	var b strings.Builder
+	for _, s := range root.servers {
+		fmt.Fprintf(&b, ".\t3600000\tIN\tNS\t%s\n", s.Name)
+	}
+	for _, s := range root.servers {
+		fmt.Fprintf(&b, "%s\t3600000\tIN\tA\t%s\n", s.Name, hostOf(s.Glue))
+	}
+	return b.String()
 }
 
 // Authoritative returns the address ("127.X.Y.Z:53") of the authoritative

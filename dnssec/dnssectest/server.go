@@ -12,10 +12,12 @@ import (
 
 // Host numbers inside the lab's 127.X.Y.0/24 block: the resolver stand-in
 // of mode m listens on .(2+m), the zone added n-th (from 0) on .(16+n).
+// The zones' extra name servers take the hosts after the last zone's, in
+// the order of the zones and of their ExtraServers.
 const (
 	firstResolverHost = 2
 	firstZoneHost     = 16
-	maxZones          = 254 - firstZoneHost + 1
+	maxHosts          = 254 - firstZoneHost + 1
 	bindAttempts      = 20
 )
 
@@ -44,9 +46,13 @@ func (e *endpoint) close() {
 // fail, because the sockets do not set SO_REUSEADDR. Setting it would let
 // two labs share a UDP address unnoticed.
 func (l *Lab) listen() ([]*endpoint, error) {
-	if len(l.zones) > maxZones {
-		return nil, fmt.Errorf("dnssectest: %d zones, more than the %d one lab can serve",
-			len(l.zones), maxZones)
+	hosts := len(l.zones)
+	for _, z := range l.zones {
+		hosts += z.hostsNeeded()
+	}
+	if hosts > maxHosts {
+		return nil, fmt.Errorf("dnssectest: %d zones and their extra name servers need %d addresses, "+
+			"more than the %d one lab can serve", len(l.zones), hosts, maxHosts)
 	}
 	var lastErr error
 	for range bindAttempts {
@@ -61,12 +67,15 @@ func (l *Lab) listen() ([]*endpoint, error) {
 		"(is another DNS server bound to 0.0.0.0:53?): %w", bindAttempts, lastErr)
 }
 
-// bind opens the sockets of every zone and resolver mode inside block, or
-// none of them.
+// bind opens the sockets of every zone, extra name server and resolver
+// mode inside block, or none of them.
 func (l *Lab) bind(block [3]byte) ([]*endpoint, error) {
 	var endpoints []*endpoint
+	addrOf := func(host int) string {
+		return fmt.Sprintf("%d.%d.%d.%d:53", block[0], block[1], block[2], host)
+	}
 	open := func(host int) (*endpoint, error) {
-		addr := fmt.Sprintf("%d.%d.%d.%d:53", block[0], block[1], block[2], host)
+		addr := addrOf(host)
 		udp, err := net.ListenPacket("udp4", addr)
 		if err != nil {
 			return nil, err
@@ -105,10 +114,20 @@ func (l *Lab) bind(block [3]byte) ([]*endpoint, error) {
 		e.respond = z.respond
 		zoneAddrs[i] = e.addr
 	}
+	servers := make([][]NameServer, len(l.zones))
+	next := firstZoneHost + len(l.zones)
+	for i, z := range l.zones {
+		var err error
+		servers[i], err = z.bindServers(zoneAddrs[i], &next, open, addrOf)
+		if err != nil {
+			return fail(err)
+		}
+	}
 
 	l.resolvers = resolvers
 	for i, z := range l.zones {
 		z.addr = zoneAddrs[i]
+		z.servers = servers[i]
 	}
 	return endpoints, nil
 }

@@ -24,6 +24,7 @@ func (z *Zone) build() error {
 	for _, rr := range z.generatedRecords() {
 		d.add(rr)
 	}
+	z.addReferralGlue(d)
 	d.index()
 	z.soa = d.get(z.origin, dns.TypeSOA).rrs[0].(*dns.SOA)
 	if z.signed() {
@@ -35,16 +36,18 @@ func (z *Zone) build() error {
 	return nil
 }
 
-// generatedRecords returns the records the lab adds to the zone: the SOA
-// unless one was added, the apex NS with the name server's address, and the
-// NS, glue and DS of every child zone.
+// generatedRecords returns the records the lab adds to the zone. They are
+// the SOA unless one was added, the apex NS RRset with the addresses of
+// the servers named in the zone, and the NS, glue and DS of every child
+// zone. They also include the addresses of other zones' servers whose
+// names the zone encloses.
 func (z *Zone) generatedRecords() []dns.RR {
 	ttl := z.opts.TTL
 	var rrs []dns.RR
 	if !z.hasAddedSOA() {
 		rrs = append(rrs, &dns.SOA{
 			Hdr:     header(z.origin, dns.TypeSOA, ttl),
-			Ns:      z.nameserver(),
+			Ns:      z.servers[0].Name,
 			Mbox:    "hostmaster." + trimRoot(z.origin),
 			Serial:  1,
 			Refresh: 7200,
@@ -53,22 +56,30 @@ func (z *Zone) generatedRecords() []dns.RR {
 			Minttl:  ttl,
 		})
 	}
-	rrs = append(rrs, delegation(z, z.origin, ttl)...)
+	rrs = append(rrs, z.serverRecords(ttl, true)...)
 	for _, child := range z.lab.zones {
 		if child.parent == z {
-			rrs = append(rrs, delegation(child, child.origin, ttl)...)
+			rrs = append(rrs, child.serverRecords(ttl, false)...)
 			rrs = append(rrs, child.ds...)
 		}
 	}
-	return rrs
+	return append(rrs, z.outOfZoneAddresses()...)
 }
 
-// delegation returns the NS record at owner naming z's name server, and the
-// server's address record.
-func delegation(z *Zone, owner string, ttl uint32) []dns.RR {
-	return []dns.RR{
-		&dns.NS{Hdr: header(owner, dns.TypeNS, ttl), Ns: z.nameserver()},
-		&dns.A{Hdr: header(z.nameserver(), dns.TypeA, ttl), A: net.ParseIP(hostOf(z.addr)).To4()},
+// addReferralGlue records in d how the zone's referrals depart from the
+// address records it holds: the out-of-zone glue of OutOfBailiwickGlue
+// servers of its children, and the GluelessServer names whose addresses it
+// holds but must not give as glue.
+func (z *Zone) addReferralGlue(d *zoneData) {
+	for _, other := range z.lab.zones {
+		for _, s := range other.servers {
+			switch {
+			case s.Kind == OutOfBailiwickGlue && other.parent == z:
+				d.extraGlue[s.Name] = append(d.extraGlue[s.Name], addressRecord(s.Name, s.Glue, z.opts.TTL))
+			case s.Kind == GluelessServer && z.lab.closestZone(s.Name) == z:
+				d.withheldGlue[s.Name] = true
+			}
+		}
 	}
 }
 

@@ -77,6 +77,14 @@ type ZoneOptions struct {
 	// Faults are the deliberate defects of this zone, applied when the lab
 	// starts. See Fault.
 	Faults []Fault
+	// ExtraServers are name servers of the zone besides ns1.<origin>, each
+	// with a chosen behaviour, such as a dead or lame server. See
+	// ServerKind.
+	ExtraServers []ExtraServer
+	// NoDefaultServer leaves ns1.<origin> out of the zone's NS records and
+	// the parent's referral, so that ExtraServers are the zone's only name
+	// servers. The zone's own server still listens at Zone.Addr.
+	NoDefaultServer bool
 }
 
 // Zone is one zone of a Lab, created by Lab.Zone. Addr, DNSKEYs and DS
@@ -90,6 +98,12 @@ type Zone struct {
 	index int
 	// added holds the records from Add, before the lab adds its own.
 	added []dns.RR
+	// servers are the zone's name servers in NS record order. Start sets
+	// their addresses.
+	servers []NameServer
+	// referBack makes every server answer with a referral to the parent,
+	// for ReferralLoop.
+	referBack bool
 
 	// The fields below are set by Lab.Start.
 
@@ -209,27 +223,25 @@ func (z *Zone) checkAdded(rr dns.RR) error {
 // absName turns a name relative to the zone's origin, "@" or an absolute
 // name into a canonical absolute name.
 func (z *Zone) absName(name string) string {
+	return absoluteName(z.origin, name)
+}
+
+// absoluteName turns a name relative to origin, "" or "@" (origin itself)
+// or an absolute name into a canonical absolute name.
+func absoluteName(origin, name string) string {
 	switch {
 	case name == "" || name == "@":
-		return z.origin
+		return origin
 	case dns.IsFqdn(name):
 		return dns.CanonicalName(name)
-	case z.origin == ".":
+	case origin == ".":
 		return dns.CanonicalName(name + ".")
 	}
-	return dns.CanonicalName(name + "." + z.origin)
+	return dns.CanonicalName(name + "." + origin)
 }
 
 // signed reports whether the zone carries DNSSEC records.
 func (z *Zone) signed() bool { return !z.opts.Unsigned }
-
-// nameserver returns the name of the zone's only name server.
-func (z *Zone) nameserver() string {
-	if z.origin == "." {
-		return "ns1."
-	}
-	return "ns1." + z.origin
-}
 
 // normalizeOptions fills in defaults and checks opts for the zone at origin.
 func normalizeOptions(origin string, opts ZoneOptions) (ZoneOptions, error) {

@@ -9,6 +9,9 @@
 // github.com/cloudflare/circl because neither the standard library nor
 // github.com/miekg/dns implements it.
 //
+// Tests can add an algorithm that production code must not verify, such
+// as DSA, with RegisterVerifier.
+//
 // RSA keys shorter than 1024 bits verify only when the program runs with
 // GODEBUG rsa1024min=0, which cmd/mxclient and the tests set.
 package dnscrypto

@@ -34,8 +34,17 @@ var (
 	ErrBadSignature = errors.New("signature does not verify")
 )
 
-// Supported reports whether alg is a DNSSEC algorithm this package verifies.
+// Supported reports whether alg is a DNSSEC algorithm this package verifies,
+// including one added by RegisterVerifier.
 func Supported(alg uint8) bool {
+	if builtin(alg) {
+		return true
+	}
+	_, ok := registeredVerifier(alg)
+	return ok
+}
+
+func builtin(alg uint8) bool {
 	switch alg {
 	case dns.RSASHA1, dns.RSASHA1NSEC3SHA1, dns.RSASHA256, dns.RSASHA512,
 		dns.ECDSAP256SHA256, dns.ECDSAP384SHA384, dns.ED25519, dns.ED448:
@@ -67,6 +76,9 @@ func PublicKey(k *dns.DNSKEY) (crypto.PublicKey, error) {
 			return nil, fmt.Errorf("%w: Ed448 key is %d bytes, want %d", ErrBadKey, len(raw), ed448.PublicKeySize)
 		}
 		return ed448.PublicKey(raw), nil
+	}
+	if verify, ok := registeredVerifier(k.Algorithm); ok {
+		return registeredKey{key: k, verify: verify}, nil
 	}
 	return nil, fmt.Errorf("%w: %d", ErrUnsupportedAlgorithm, k.Algorithm)
 }
@@ -172,6 +184,9 @@ func VerifyData(alg uint8, pub crypto.PublicKey, data, signature []byte) error {
 			return ErrBadSignature
 		}
 		return nil
+	}
+	if key, ok := pub.(registeredKey); ok {
+		return key.verifyData(alg, data, signature)
 	}
 	return fmt.Errorf("%w: %d", ErrUnsupportedAlgorithm, alg)
 }
