@@ -5,14 +5,17 @@ import (
 	"fmt"
 )
 
-// Exit codes, from sysexits(3).
+// Exit codes, from sysexits(3) except exitCheckFailed.
 const (
-	exitOK       = 0
-	exitUsage    = 64 // EX_USAGE: the command was used incorrectly
-	exitDataErr  = 65 // EX_DATAERR: the input data was incorrect (bogus DNS data)
-	exitTempFail = 75 // EX_TEMPFAIL: a temporary failure; retrying may succeed
-	exitConfig   = 78 // EX_CONFIG: a configuration error, such as a bad trust anchor file
-	exitSoftware = 70 // EX_SOFTWARE: an internal error
+	exitOK = 0
+	// exitCheckFailed reports a check that ran and found a fault, such as a
+	// chain that `tlsa --verify` rejects; sysexits(3) has no code for it.
+	exitCheckFailed = 1
+	exitUsage       = 64 // EX_USAGE: the command was used incorrectly
+	exitDataErr     = 65 // EX_DATAERR: the input data was incorrect (bogus DNS data)
+	exitTempFail    = 75 // EX_TEMPFAIL: a temporary failure; retrying may succeed
+	exitConfig      = 78 // EX_CONFIG: a configuration error, such as a bad trust anchor file
+	exitSoftware    = 70 // EX_SOFTWARE: an internal error
 )
 
 // exitError carries the exit code a failure should end the command with.

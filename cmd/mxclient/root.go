@@ -84,6 +84,7 @@ Exit codes follow sysexits(3); each command's help lists its own.`,
 		"deadline for the whole command; each DNS query also has its own short timeout")
 
 	root.AddCommand(newLookupCmd(g, s))
+	root.AddCommand(newTLSACmd(g, s))
 	return root
 }
 
