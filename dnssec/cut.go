@@ -109,7 +109,11 @@ func (l *lookup) fetchCut(child string, parent *zoneState) *cutResult {
 	if len(d.nsec) > 0 {
 		cut, err = l.classifyNSEC(d, child)
 	} else {
-		cut, err = l.classifyNSEC3(d, child)
+		for _, c := range d.nsec3Chains() {
+			if cut, err = l.classifyNSEC3(c, child); err == nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		return failed(err)

@@ -177,9 +177,15 @@ func (l *lookup) proveWildcard(d *denialSet, qname string, qtype uint16, wildcar
 		}
 		return nil
 	}
-	cover, err := l.nsec3Cover(d, nextCloser)
-	if err != nil {
-		return err
+	var cover *dns.NSEC3
+	for _, c := range d.nsec3Chains() {
+		found, err := l.nsec3Cover(c, nextCloser)
+		if err != nil {
+			return err
+		}
+		if found != nil && (cover == nil || cover.Flags&1 == 1) {
+			cover = found
+		}
 	}
 	if cover == nil {
 		return fail("no NSEC3 covers the next closer name %s", nextCloser)

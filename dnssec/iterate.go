@@ -69,7 +69,7 @@ type delegation struct {
 	depth int
 	// resolving counts lookups of glueless name servers in progress.
 	resolving int
-	expires time.Time
+	expires   time.Time
 }
 
 type storedResponse struct {
@@ -417,22 +417,23 @@ func (it *Iterator) resolveGlueless(ctx context.Context, cut *delegation) ([]str
 
 // lameReason says why a response from a server of zone cannot be used, or
 // returns "". Answers without the AA bit are accepted when they carry data
-// for the name, an NXDOMAIN, an SOA of the zone (NODATA) or a referral
-// below the zone, as resolvers do; anything else without AA is lame.
+// for the name, an NXDOMAIN, a negative answer's SOA, NSEC or NSEC3
+// records (RFC 2308 §2.2 allows NODATA without an SOA), or a referral below
+// the zone, as resolvers do; anything else without AA is lame.
 func lameReason(resp *dns.Msg, zone, name string) string {
 	switch resp.Rcode {
-	case dns.RcodeSuccess, dns.RcodeNameError:
+	case dns.RcodeSuccess, dns.RcodeNameError, dns.RcodeYXDomain:
 	default:
 		return "answered " + dns.RcodeToString[resp.Rcode]
 	}
-	if resp.Authoritative || resp.Rcode == dns.RcodeNameError || hasAnswerFor(resp, name) {
+	if resp.Authoritative || resp.Rcode != dns.RcodeSuccess || hasAnswerFor(resp, name) {
 		return ""
 	}
 	for _, rr := range resp.Ns {
 		owner := rr.Header().Name
 		switch rr.Header().Rrtype {
-		case dns.TypeSOA:
-			if isSubdomain(zone, owner) && isSubdomain(owner, name) {
+		case dns.TypeSOA, dns.TypeNSEC, dns.TypeNSEC3:
+			if isSubdomain(zone, owner) {
 				return ""
 			}
 		case dns.TypeNS:
@@ -478,7 +479,9 @@ func (it *Iterator) exchange(ctx context.Context, server, name string, qtype uin
 // referral reports whether resp delegates name from zone to a child zone
 // below it, and returns the child.
 func (it *Iterator) referral(resp *dns.Msg, zone, name string) (string, bool) {
-	if resp.Authoritative || len(resp.Answer) > 0 || resp.Rcode != dns.RcodeSuccess {
+	// Some servers set AA on referrals; an SOA in the authority section
+	// marks a negative answer instead.
+	if len(resp.Answer) > 0 || resp.Rcode != dns.RcodeSuccess || hasType(typesIn(resp.Ns), dns.TypeSOA) {
 		return "", false
 	}
 	for _, rr := range resp.Ns {
@@ -621,4 +624,12 @@ func exchangeOnce(ctx context.Context, ex Exchanger, query *dns.Msg, server, net
 		}
 	}
 	return resp, err
+}
+
+func typesIn(section []dns.RR) []uint16 {
+	var types []uint16
+	for _, rr := range section {
+		types = append(types, rr.Header().Rrtype)
+	}
+	return types
 }

@@ -47,6 +47,13 @@ func (d *denialSet) nsecDenies(name string) *dns.NSEC {
 	return n
 }
 
+// showsEmptyNonTerminal reports whether an NSEC record proves that name
+// exists without records of its own: a span that covers it ends below it.
+func (d *denialSet) showsEmptyNonTerminal(name string) bool {
+	n := d.nsecCover(name)
+	return n != nil && isStrictSubdomain(name, n.NextDomain)
+}
+
 // nsecClosestEncloser returns the closest encloser of name that a covering
 // NSEC implies: the deeper of the common ancestors of name with the NSEC's
 // owner and with its next name, both of which exist.

@@ -2,6 +2,7 @@ package dnssec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -114,10 +115,53 @@ func (l *lookup) closestEncloserProof(d *denialSet, qname string, qtype uint16) 
 	return "", "", nil, fail("no NSEC3 matches any ancestor of %s in %s", qname, d.zone)
 }
 
-// proveNSEC3 checks an NSEC3 denial: NXDOMAIN (RFC 5155 §8.4), NODATA
+// nsec3Chains splits the NSEC3 records by their parameters: one proof
+// must come from one chain, since records hashed with another salt or
+// iteration count say nothing about this chain's hashes (RFC 5155 §8.1
+// ties a proof to the parameters of the records that make it).
+func (d *denialSet) nsec3Chains() []*denialSet {
+	var chains []*denialSet
+	byParams := map[string]*denialSet{}
+	for _, rec := range d.nsec3 {
+		key := strings.ToLower(rec.Salt) + "/" + strconv.Itoa(int(rec.Iterations))
+		c, ok := byParams[key]
+		if !ok {
+			c = &denialSet{zone: d.zone, highIterations: d.highIterations, unknownHash: d.unknownHash}
+			byParams[key] = c
+			chains = append(chains, c)
+		}
+		c.nsec3 = append(c.nsec3, rec)
+	}
+	return chains
+}
+
+// proveNSEC3 checks an NSEC3 denial with each chain of records on its own
+// and keeps the strongest result.
+func (l *lookup) proveNSEC3(d *denialSet, qname string, qtype uint16, nxdomain bool) (Security, error) {
+	chains := d.nsec3Chains()
+	if len(chains) == 1 {
+		return l.proveNSEC3Chain(chains[0], qname, qtype, nxdomain)
+	}
+	best, bestErr := Bogus, error(nil)
+	for _, c := range chains {
+		steps := len(l.steps)
+		sec, err := l.proveNSEC3Chain(c, qname, qtype, nxdomain)
+		if bestErr == nil || weakRank(sec) > weakRank(best) {
+			best, bestErr = sec, err
+		} else {
+			l.steps = l.steps[:steps]
+		}
+		if sec == Secure {
+			return sec, err
+		}
+	}
+	return best, bestErr
+}
+
+// proveNSEC3Chain checks an NSEC3 denial: NXDOMAIN (RFC 5155 §8.4), NODATA
 // (§8.5), DS NODATA with opt-out (§8.6) and wildcard NODATA (§8.7). A proof
 // that rests on an opt-out span is insecure (RFC 5155 §9.2).
-func (l *lookup) proveNSEC3(d *denialSet, qname string, qtype uint16, nxdomain bool) (Security, error) {
+func (l *lookup) proveNSEC3Chain(d *denialSet, qname string, qtype uint16, nxdomain bool) (Security, error) {
 	fail := func(format string, args ...any) (Security, error) {
 		return Bogus, bogus(ReasonDenialInvalid, d.zone, qname, qtype, format, args...)
 	}

@@ -79,7 +79,33 @@ func replaySkipReason(f *replayFile, query *replayStep) string {
 		return fmt.Sprintf("client query without RD at step %d, answered with a referral from the "+
 			"resolver's cache (RFC 1034 §4.3.1), a flag semantics of serving clients", query.number)
 	}
+	if q := query.entry.msg.Question; len(q) == 1 && q[0].Qtype == dns.TypeANY {
+		if expected, served := replayANYSizes(f, f.steps[i+1:], q[0].Name); expected < served {
+			return fmt.Sprintf("Unbound serving policy: it caps an ANY answer at %d of the %d RRsets "+
+				"the server sent (RFC 8482 lets a resolver shorten ANY answers)", expected, served)
+		}
+	}
 	return ""
+}
+
+// replayANYSizes counts the RRsets in the first expected answer among
+// steps and in the scripted server's answer to an ANY query for name.
+func replayANYSizes(f *replayFile, steps []*replayStep, name string) (expected, served int) {
+	for _, st := range steps {
+		if st.kind == replayCheckAnswer {
+			expected = len(groupRRsets(st.entry.msg.Answer))
+			break
+		}
+	}
+	for _, r := range f.ranges {
+		for _, e := range r.entries {
+			q := e.msg.Question
+			if len(q) == 1 && q[0].Qtype == dns.TypeANY && equalNames(q[0].Name, name) {
+				served = max(served, len(groupRRsets(e.msg.Answer)))
+			}
+		}
+	}
+	return expected, served
 }
 
 // replayExpectsReferral reports whether the first CHECK_ANSWER among steps
@@ -170,9 +196,15 @@ func replayCachedResponse(q dns.Question, served []*dns.Msg) *dns.Msg {
 			m.Answer = rrs
 			return m
 		}
-		if q.Qtype == dns.TypeDS && replayHoldsDenial(resp, q.Name) {
+		// A DS denial, or an NXDOMAIN, that an earlier response proved for
+		// the name is what Unbound's negative cache would answer with.
+		nxdomain := resp.Rcode == dns.RcodeNameError && !equalNames(resp.Question[0].Name, q.Name)
+		if (q.Qtype == dns.TypeDS || nxdomain) && replayHoldsDenial(resp, q.Name) {
 			m := new(dns.Msg)
 			m.Response, m.Authoritative = true, true
+			if nxdomain {
+				m.Rcode = dns.RcodeNameError
+			}
 			for _, rr := range resp.Ns {
 				switch rr.Header().Rrtype {
 				case dns.TypeNSEC, dns.TypeNSEC3, dns.TypeSOA, dns.TypeRRSIG:

@@ -46,9 +46,13 @@ func (l *lookup) merge(res *Result, sec Security, reason error) {
 
 // readResponse takes what one response says about sname: the answer, a
 // CNAME or DNAME link to follow, or a denial. It returns the next name to
-// query when the response ends in a link whose target it does not answer.
+// query when the response ends in a link whose target it neither answers
+// nor denies.
 func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype uint16, seen map[string]bool, links *int) (string, bool) {
-	answer := groupRRsets(resp.Answer)
+	if qtype == dns.TypeRRSIG {
+		return "", l.readRRSIGs(res, resp, sname)
+	}
+	answer := groupRRsets(answerWithSigs(resp))
 	cur := sname
 	for {
 		if seen[cur] {
@@ -58,37 +62,51 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 		seen[cur] = true
 
 		// A DNAME above cur redirects it before anything at cur counts:
-		// a CNAME there is synthesized and unsigned (RFC 6672 §2.3).
+		// a CNAME there is synthesized and unsigned (RFC 6672 §2.3). A
+		// CNAME at cur wins over other data there, which cannot coexist
+		// with it (RFC 1034 §3.6.2).
 		dname := findDNAME(answer, cur)
-		if set := find(answer, cur, qtype); set != nil && (dname == nil || qtype == dns.TypeDNAME) {
-			sec, err := l.proveAnswer(set, resp, qtype)
-			l.merge(res, sec, err)
-			res.Answer = append(res.Answer, set.rrs...)
-			res.Rcode = dns.RcodeSuccess
-			return "", true
+		cname := find(answer, cur, dns.TypeCNAME)
+		if dname == nil || qtype == dns.TypeDNAME {
+			sets := answerSets(answer, cur, qtype)
+			if len(sets) > 0 && (cname == nil || qtype == dns.TypeCNAME || qtype == dns.TypeANY) {
+				for _, set := range sets {
+					sec, err := l.proveAnswer(set, resp, set.rtype)
+					l.merge(res, sec, err)
+					res.Answer = append(res.Answer, set.rrs...)
+				}
+				res.Rcode = resp.Rcode
+				return "", true
+			}
 		}
 
 		var next string
 		var followed bool
-		if dname != nil {
+		switch {
+		case dname != nil:
 			next, followed = l.followDNAME(res, resp, answer, dname, cur, qtype)
 			if followed && qtype == dns.TypeCNAME {
 				// The synthesized CNAME is the answer.
-				res.Rcode = dns.RcodeSuccess
+				res.Rcode = resp.Rcode
 				return "", true
 			}
-		} else if cname := find(answer, cur, dns.TypeCNAME); cname != nil && qtype != dns.TypeCNAME {
+		case cname != nil && qtype != dns.TypeCNAME:
 			next, followed = l.followCNAME(res, resp, cname)
-		} else if cur != sname {
-			// The response does not go on past the last link: ask again,
-			// and let that response's reading mark cur as seen.
+		case cur != sname:
+			// The response does not go on past the last link. Its NXDOMAIN
+			// proof for the target is used when it holds (RFC 6604 §2.1);
+			// otherwise the target is asked for again, and that
+			// response's reading marks it as seen.
+			if resp.Rcode == dns.RcodeNameError && l.tryDenial(res, resp, cur, qtype) {
+				return "", true
+			}
 			delete(seen, cur)
 			return cur, false
-		} else {
+		default:
 			l.proveDenialFor(res, resp, cur, qtype)
 			return "", true
 		}
-		if !followed || res.Security == Bogus {
+		if !followed || res.Security == Bogus || res.Rcode == dns.RcodeYXDomain {
 			return "", true
 		}
 		*links++
@@ -99,6 +117,81 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 		}
 		cur = next
 	}
+}
+
+// answerSets returns the RRsets at name that answer qtype: the one of that
+// type, or every one for ANY.
+func answerSets(answer []*rrset, name string, qtype uint16) []*rrset {
+	if qtype != dns.TypeANY {
+		if set := find(answer, name, qtype); set != nil {
+			return []*rrset{set}
+		}
+		return nil
+	}
+	var out []*rrset
+	for _, s := range answer {
+		if equalNames(s.name, name) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// answerWithSigs returns the answer section with the RRSIGs that some
+// servers misplace into the other sections, when they cover an answer
+// RRset. The signatures are still checked; their section proves nothing.
+func answerWithSigs(resp *dns.Msg) []dns.RR {
+	out := resp.Answer
+	for _, section := range [][]dns.RR{resp.Ns, resp.Extra} {
+		for _, rr := range section {
+			sig, ok := rr.(*dns.RRSIG)
+			if ok && inAnswer(resp.Answer, sig.Hdr.Name, sig.TypeCovered) {
+				out = append(out[:len(out):len(out)], sig)
+			}
+		}
+	}
+	return out
+}
+
+func inAnswer(answer []dns.RR, name string, rtype uint16) bool {
+	for _, rr := range answer {
+		if rr.Header().Rrtype == rtype && equalNames(rr.Header().Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// tryDenial proves the denial for name from resp into res when the proof
+// holds, and reports whether it did; a failed attempt leaves res and the
+// trace as they were.
+func (l *lookup) tryDenial(res *Result, resp *dns.Msg, name string, qtype uint16) bool {
+	trial := *res
+	steps := len(l.steps)
+	l.proveDenialFor(&trial, resp, name, qtype)
+	if trial.Security != Secure && trial.Security != Insecure {
+		l.steps = l.steps[:steps]
+		return false
+	}
+	*res = trial
+	return true
+}
+
+// readRRSIGs answers a query for the RRSIG type itself. RRSIGs carry no
+// signature of their own, so the answer is never secure.
+func (l *lookup) readRRSIGs(res *Result, resp *dns.Msg, name string) bool {
+	for _, rr := range resp.Answer {
+		if rr.Header().Rrtype == dns.TypeRRSIG && equalNames(rr.Header().Name, name) {
+			res.Answer = append(res.Answer, rr)
+		}
+	}
+	if len(res.Answer) == 0 {
+		l.proveDenialFor(res, resp, name, dns.TypeRRSIG)
+		return true
+	}
+	reason := &InsecureReason{Detail: "RRSIG records are not signed themselves, so they cannot be proven"}
+	l.finish(res, Insecure, reason, resp.Rcode)
+	return true
 }
 
 func (l *lookup) stop(res *Result, err error) bool {
@@ -156,7 +249,14 @@ func (l *lookup) followDNAME(res *Result, resp *dns.Msg, answer []*rrset, set *r
 		target = dns.CanonicalName(prefix)
 	}
 	if _, ok := dns.IsDomainName(target); !ok || len(target) > 254 {
-		// RFC 6672 §2.2: a substitution longer than a name may be is YXDOMAIN.
+		// RFC 6672 §2.2: a substitution longer than a name may be is
+		// YXDOMAIN, which the server should have answered.
+		if resp.Rcode == dns.RcodeYXDomain {
+			l.finish(res, Insecure, &InsecureReason{Detail: fmt.Sprintf(
+				"substituting the DNAME %s into %s overflows a name, so no answer can be proven", set.name, name)},
+				dns.RcodeYXDomain)
+			return "", true
+		}
 		err := bogus(ReasonDNAMEMismatch, "", name, qtype, "substituting %s into %s gives an over-long name", dname.Target, name)
 		l.stop(res, err)
 		return "", false
@@ -211,6 +311,12 @@ func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security,
 	}
 	for _, rr := range set.rrs {
 		rr.Header().Ttl = capTTL(rr.Header().Ttl, sig, l.now)
+	}
+	if set.rtype == dns.TypeDNAME && expandedFromWildcard(set.name, sig) {
+		// RFC 4592 §4.4: a DNAME at a wildcard name is not expanded.
+		err := bogus(ReasonBadLabels, zs.zone, set.name, set.rtype, "DNAME synthesized from a wildcard")
+		l.step(Step{Zone: zs.zone, Check: "RRSIG", Name: set.name, Type: "DNAME", Security: Bogus, Detail: err.Detail})
+		return Bogus, err
 	}
 	if expandedFromWildcard(set.name, sig) {
 		d, err := l.verifiedDenial(resp, zs.zone, zs.keys)
@@ -308,6 +414,13 @@ func (l *lookup) proveDenialFor(res *Result, resp *dns.Msg, name string, qtype u
 	if err != nil {
 		l.finish(res, Bogus, err, rcode)
 		return
+	}
+	if nxdomain && d.showsEmptyNonTerminal(name) {
+		// The NSEC record shows that the name exists without records of
+		// its own, so the server's NXDOMAIN is wrong: prove NODATA.
+		l.step(Step{Zone: zs.zone, Check: denialKind(d), Name: name, Security: Secure,
+			Detail: "NXDOMAIN corrected to NOERROR: the name is an empty non-terminal"})
+		nxdomain, rcode = false, dns.RcodeSuccess
 	}
 	sec, err := l.proveNegative(d, name, qtype, nxdomain)
 	if err != nil {

@@ -232,7 +232,7 @@ func (l *lookup) query(name string, qtype uint16) (*dns.Msg, error) {
 		return nil, &IndeterminateError{Name: name, Type: qtype, Err: err}
 	}
 	switch resp.Rcode {
-	case dns.RcodeSuccess, dns.RcodeNameError:
+	case dns.RcodeSuccess, dns.RcodeNameError, dns.RcodeYXDomain:
 		return resp, nil
 	}
 	return nil, &IndeterminateError{Name: name, Type: qtype,
