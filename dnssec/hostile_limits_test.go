@@ -10,9 +10,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// reviewKeyWithTag returns a DNSKEY of zone whose key tag is tag. The
+// keyWithTag returns a DNSKEY of zone whose key tag is tag. The
 // public key is random bytes, which is all a key tag or a DS digest needs.
-func reviewKeyWithTag(t *testing.T, zone string, tag uint16) *dns.DNSKEY {
+func keyWithTag(t *testing.T, zone string, tag uint16) *dns.DNSKEY {
 	t.Helper()
 	raw := make([]byte, 64)
 	if _, err := rand.Read(raw); err != nil {
@@ -41,7 +41,7 @@ func reviewKeyWithTag(t *testing.T, zone string, tag uint16) *dns.DNSKEY {
 	return nil
 }
 
-func reviewMsgSize(t *testing.T, m *dns.Msg) int {
+func scriptedMsgSize(t *testing.T, m *dns.Msg) int {
 	t.Helper()
 	c := m.Copy()
 	c.SetQuestion("example.test.", dns.TypeDS)
@@ -53,15 +53,15 @@ func reviewMsgSize(t *testing.T, m *dns.Msg) int {
 	return len(wire)
 }
 
-// TestReviewDSDigestWorkBounded publishes, for example.test., a signed DS
+// TestDSDigestWorkBounded publishes, for example.test., a signed DS
 // RRset of 1300 records and a DNSKEY RRset of 700 keys, every one with the
 // same key tag and algorithm and no DS matching any key. Each response
 // still fits in one TCP message. matchKeys computes a digest for every
 // (key, DS) pair before any signature check, about 900,000 SHA-256 digests,
 // and no Limits field bounds that work. Unbound 1.19.1 stops after 4 DS
 // mismatches (MAX_DS_MATCH_FAILURES).
-func TestReviewDSDigestWorkBounded(t *testing.T) {
-	w := newReviewWorld(t)
+func TestDSDigestWorkBounded(t *testing.T) {
+	w := newScriptedWorld(t)
 	const tag = 4242
 	var ds []dns.RR
 	digest := make([]byte, 32)
@@ -77,28 +77,28 @@ func TestReviewDSDigestWorkBounded(t *testing.T) {
 			Digest:     hex.EncodeToString(digest),
 		})
 	}
-	dsResp := reviewMsg(dns.RcodeSuccess, w.tld.signed(t, ds...), nil)
+	dsResp := scriptedMsg(dns.RcodeSuccess, w.tld.signed(t, ds...), nil)
 	var keys []dns.RR
 	for range 700 {
-		keys = append(keys, reviewKeyWithTag(t, "example.test.", tag))
+		keys = append(keys, keyWithTag(t, "example.test.", tag))
 	}
-	keysResp := reviewMsg(dns.RcodeSuccess, keys, nil)
+	keysResp := scriptedMsg(dns.RcodeSuccess, keys, nil)
 	for _, m := range []*dns.Msg{dsResp, keysResp} {
-		if n := reviewMsgSize(t, m); n > dns.MaxMsgSize {
+		if n := scriptedMsgSize(t, m); n > dns.MaxMsgSize {
 			t.Fatalf("a scripted response is %d octets, more than one DNS message holds", n)
 		}
 	}
 	w.src.set("example.test.", dns.TypeDS, dsResp)
 	w.src.set("example.test.", dns.TypeDNSKEY, keysResp)
-	w.src.set("www.example.test.", dns.TypeA, reviewMsg(dns.RcodeSuccess,
-		w.zone.signed(t, reviewRR(t, "www.example.test. 300 IN A 192.0.2.1")), nil))
+	w.src.set("www.example.test.", dns.TypeA, scriptedMsg(dns.RcodeSuccess,
+		w.zone.signed(t, scriptedRR(t, "www.example.test. 300 IN A 192.0.2.1")), nil))
 
 	v := w.validator(t, Limits{})
 	start := time.Now()
-	res := reviewLookup(t, v, "www.example.test.", dns.TypeA)
+	res := scriptedLookup(t, v, "www.example.test.", dns.TypeA)
 	took := time.Since(start)
 	if res.Security != Bogus {
-		t.Errorf("Lookup(www.example.test. A) = %s, want bogus", reviewDescribe(res))
+		t.Errorf("Lookup(www.example.test. A) = %s, want bogus", scriptedDescribe(res))
 	}
 	// With a cap of a few DS mismatches the lookup computes a handful of
 	// digests. Unbounded, it took about 2 s on a 2-core test VM.

@@ -52,13 +52,13 @@ func stripAnswerRRSIGs(m *dns.Msg) {
 	m.Answer = unsigned
 }
 
-// TestReviewStrippedAnswerInHighIterationZone strips the RRSIG from a
+// TestStrippedAnswerInHighIterationZone strips the RRSIG from a
 // signed answer. In nsec3.test. that is bogus. In iter500.test., whose NSEC3
 // records use 500 iterations, the walk towards the owner asks for the DS
 // RRset of www.iter500.test., gets a NODATA proof it may not hash (RFC 9276
 // §3.2), reads that as an unsigned delegation, and calls the forged answer
 // insecure although the zone is signed and the name is no zone cut.
-func TestReviewStrippedAnswerInHighIterationZone(t *testing.T) {
+func TestStrippedAnswerInHighIterationZone(t *testing.T) {
 	lab := standardLab(t)
 	for _, name := range []string{"www.nsec3.test.", "www.iter500.test."} {
 		t.Run(name, func(t *testing.T) {
@@ -73,11 +73,11 @@ func TestReviewStrippedAnswerInHighIterationZone(t *testing.T) {
 	}
 }
 
-// TestReviewLiteralWildcardOwner asks for the wildcard's own name. Its
+// TestLiteralWildcardOwner asks for the wildcard's own name. Its
 // RRSIG labels field is one less than the owner's label count because the
 // "*" label is not counted (RFC 4034 §3.1.3), which is no expansion, so no
 // proof of non-existence is needed (RFC 4035 §5.3.4).
-func TestReviewLiteralWildcardOwner(t *testing.T) {
+func TestLiteralWildcardOwner(t *testing.T) {
 	lab := standardLab(t)
 	v := newValidator(t, lab, dnssectest.Normal, dnssec.Limits{})
 	res := lookup(t, v, "*.wild.example.test.", dns.TypeA)
@@ -86,11 +86,11 @@ func TestReviewLiteralWildcardOwner(t *testing.T) {
 	}
 }
 
-// TestReviewForgedDSAtInsecureDelegation answers a DS query for the unsigned
+// TestForgedDSAtInsecureDelegation answers a DS query for the unsigned
 // delegation unsigned.example.test. with a DS record that carries no RRSIG.
 // DS records live in the parent, example.test., which is signed, so an
 // unsigned DS RRset is bogus, even though the child zone is unsigned.
-func TestReviewForgedDSAtInsecureDelegation(t *testing.T) {
+func TestForgedDSAtInsecureDelegation(t *testing.T) {
 	lab := standardLab(t)
 	const child = "unsigned.example.test."
 	forged, err := dns.NewRR(child + " 300 IN DS 12345 13 2 " + strings.Repeat("ab", 32))
@@ -110,13 +110,13 @@ func TestReviewForgedDSAtInsecureDelegation(t *testing.T) {
 	}
 }
 
-// TestReviewQueryTypesBelowDNAME asks for the CNAME and the DNAME type at
+// TestQueryTypesBelowDNAME asks for the CNAME and the DNAME type at
 // www.dn.example.test., below the DNAME dn.example.test. -> nsec3.test. A
 // server synthesizes the unsigned CNAME for every query type there (RFC
 // 6672 §3.2). readResponse takes that CNAME as the answer to a CNAME query,
 // and skips the DNAME for a DNAME query, so both end up proving an
 // unsigned CNAME in a signed zone.
-func TestReviewQueryTypesBelowDNAME(t *testing.T) {
+func TestQueryTypesBelowDNAME(t *testing.T) {
 	lab := standardLab(t)
 	v := newValidator(t, lab, dnssectest.Normal, dnssec.Limits{})
 	for _, qtype := range []uint16{dns.TypeCNAME, dns.TypeDNAME} {

@@ -15,19 +15,19 @@ import (
 	"github.com/mxclient/mxclient/trustanchor"
 )
 
-// reviewNow is the validation time of the scripted hierarchies below. Every
+// scriptedNow is the validation time of the scripted hierarchies below. Every
 // RRSIG they carry is valid from a day before it to 30 days after it.
-var reviewNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+var scriptedNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// reviewZone is one zone of a scripted hierarchy, signed with a single
+// scriptedZone is one zone of a scripted hierarchy, signed with a single
 // ECDSA P-256 key that has the Zone and SEP flags.
-type reviewZone struct {
+type scriptedZone struct {
 	name   string
 	key    crypto.Signer
 	dnskey *dns.DNSKEY
 }
 
-func newReviewZone(t *testing.T, name string) *reviewZone {
+func newScriptedZone(t *testing.T, name string) *scriptedZone {
 	t.Helper()
 	key, public, err := dnscrypto.GenerateKey(dns.ECDSAP256SHA256, 0)
 	if err != nil {
@@ -40,16 +40,16 @@ func newReviewZone(t *testing.T, name string) *reviewZone {
 		Algorithm: dns.ECDSAP256SHA256,
 		PublicKey: public,
 	}
-	return &reviewZone{name: name, key: key, dnskey: dnskey}
+	return &scriptedZone{name: name, key: key, dnskey: dnskey}
 }
 
-func (z *reviewZone) ds() *dns.DS {
+func (z *scriptedZone) ds() *dns.DS {
 	return z.dnskey.ToDS(dns.SHA256)
 }
 
 // sigTemplate returns an unsigned RRSIG by z over records of owner and
 // rtype. The labels field leaves out a leading "*" label (RFC 4034 §3.1.3).
-func (z *reviewZone) sigTemplate(owner string, rtype uint16, ttl uint32) *dns.RRSIG {
+func (z *scriptedZone) sigTemplate(owner string, rtype uint16, ttl uint32) *dns.RRSIG {
 	labels := dns.CountLabel(owner)
 	if strings.HasPrefix(owner, "*.") {
 		labels--
@@ -60,15 +60,15 @@ func (z *reviewZone) sigTemplate(owner string, rtype uint16, ttl uint32) *dns.RR
 		Algorithm:   z.dnskey.Algorithm,
 		Labels:      uint8(labels),
 		OrigTtl:     ttl,
-		Expiration:  uint32(reviewNow.Add(30 * 24 * time.Hour).Unix()),
-		Inception:   uint32(reviewNow.Add(-24 * time.Hour).Unix()),
+		Expiration:  uint32(scriptedNow.Add(30 * 24 * time.Hour).Unix()),
+		Inception:   uint32(scriptedNow.Add(-24 * time.Hour).Unix()),
 		KeyTag:      z.dnskey.KeyTag(),
 		SignerName:  z.name,
 	}
 }
 
 // sign returns the RRSIG by z over rrs, which must form one RRset.
-func (z *reviewZone) sign(t *testing.T, rrs ...dns.RR) *dns.RRSIG {
+func (z *scriptedZone) sign(t *testing.T, rrs ...dns.RR) *dns.RRSIG {
 	t.Helper()
 	h := rrs[0].Header()
 	sig := z.sigTemplate(h.Name, h.Rrtype, h.Ttl)
@@ -79,7 +79,7 @@ func (z *reviewZone) sign(t *testing.T, rrs ...dns.RR) *dns.RRSIG {
 }
 
 // signed returns rrs followed by their RRSIG by z.
-func (z *reviewZone) signed(t *testing.T, rrs ...dns.RR) []dns.RR {
+func (z *scriptedZone) signed(t *testing.T, rrs ...dns.RR) []dns.RR {
 	t.Helper()
 	return append(append([]dns.RR{}, rrs...), z.sign(t, rrs...))
 }
@@ -92,7 +92,7 @@ func expandedSig(sig *dns.RRSIG, owner string) *dns.RRSIG {
 	return c
 }
 
-func reviewRR(t *testing.T, text string) dns.RR {
+func scriptedRR(t *testing.T, text string) dns.RR {
 	t.Helper()
 	rr, err := dns.NewRR(text)
 	if err != nil {
@@ -101,7 +101,7 @@ func reviewRR(t *testing.T, text string) dns.RR {
 	return rr
 }
 
-func reviewNSEC(owner, next string, types ...uint16) *dns.NSEC {
+func scriptedNSEC(owner, next string, types ...uint16) *dns.NSEC {
 	return &dns.NSEC{
 		Hdr:        dns.RR_Header{Name: owner, Rrtype: dns.TypeNSEC, Class: dns.ClassINET, Ttl: 300},
 		NextDomain: next,
@@ -109,7 +109,7 @@ func reviewNSEC(owner, next string, types ...uint16) *dns.NSEC {
 	}
 }
 
-func reviewMsg(rcode int, answer, authority []dns.RR) *dns.Msg {
+func scriptedMsg(rcode int, answer, authority []dns.RR) *dns.Msg {
 	m := new(dns.Msg)
 	m.Response = true
 	m.Rcode = rcode
@@ -118,22 +118,22 @@ func reviewMsg(rcode int, answer, authority []dns.RR) *dns.Msg {
 	return m
 }
 
-// reviewSource is an in-process hostile upstream: it returns scripted
+// scriptedSource is an in-process hostile upstream: it returns scripted
 // responses keyed by "name TYPE" and fails every other query, so that an
 // unexpected query shows up as an indeterminate result.
-type reviewSource struct {
+type scriptedSource struct {
 	mu        sync.Mutex
 	responses map[string]*dns.Msg
 	queries   []string
 }
 
-func (s *reviewSource) set(name string, qtype uint16, m *dns.Msg) {
+func (s *scriptedSource) set(name string, qtype uint16, m *dns.Msg) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.responses[strings.ToLower(name)+" "+dns.TypeToString[qtype]] = m
 }
 
-func (s *reviewSource) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+func (s *scriptedSource) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	key := strings.ToLower(name) + " " + dns.TypeToString[qtype]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,35 +149,35 @@ func (s *reviewSource) Query(ctx context.Context, name string, qtype uint16) (*d
 	return c, nil
 }
 
-// reviewWorld is a signed hierarchy ". -> test. -> example.test." whose
+// scriptedWorld is a signed hierarchy ". -> test. -> example.test." whose
 // DNSKEY and DS responses are scripted honestly. Tests add the answers.
-type reviewWorld struct {
-	root, tld, zone *reviewZone
-	src             *reviewSource
+type scriptedWorld struct {
+	root, tld, zone *scriptedZone
+	src             *scriptedSource
 }
 
-func newReviewWorld(t *testing.T) *reviewWorld {
+func newScriptedWorld(t *testing.T) *scriptedWorld {
 	t.Helper()
-	w := &reviewWorld{
-		root: newReviewZone(t, "."),
-		tld:  newReviewZone(t, "test."),
-		zone: newReviewZone(t, "example.test."),
-		src:  &reviewSource{responses: map[string]*dns.Msg{}},
+	w := &scriptedWorld{
+		root: newScriptedZone(t, "."),
+		tld:  newScriptedZone(t, "test."),
+		zone: newScriptedZone(t, "example.test."),
+		src:  &scriptedSource{responses: map[string]*dns.Msg{}},
 	}
-	for _, z := range []*reviewZone{w.root, w.tld, w.zone} {
-		w.src.set(z.name, dns.TypeDNSKEY, reviewMsg(dns.RcodeSuccess, z.signed(t, z.dnskey), nil))
+	for _, z := range []*scriptedZone{w.root, w.tld, w.zone} {
+		w.src.set(z.name, dns.TypeDNSKEY, scriptedMsg(dns.RcodeSuccess, z.signed(t, z.dnskey), nil))
 	}
-	w.src.set("test.", dns.TypeDS, reviewMsg(dns.RcodeSuccess, w.root.signed(t, w.tld.ds()), nil))
-	w.src.set("example.test.", dns.TypeDS, reviewMsg(dns.RcodeSuccess, w.tld.signed(t, w.zone.ds()), nil))
+	w.src.set("test.", dns.TypeDS, scriptedMsg(dns.RcodeSuccess, w.root.signed(t, w.tld.ds()), nil))
+	w.src.set("example.test.", dns.TypeDS, scriptedMsg(dns.RcodeSuccess, w.tld.signed(t, w.zone.ds()), nil))
 	return w
 }
 
-func (w *reviewWorld) validator(t *testing.T, limits Limits) *Validator {
+func (w *scriptedWorld) validator(t *testing.T, limits Limits) *Validator {
 	t.Helper()
 	v, err := New(Config{
 		Source:  w.src,
-		Anchors: []trustanchor.Anchor{{DS: w.root.ds(), Source: "review"}},
-		Now:     func() time.Time { return reviewNow },
+		Anchors: []trustanchor.Anchor{{DS: w.root.ds(), Source: "scripted test root"}},
+		Now:     func() time.Time { return scriptedNow },
 		Limits:  limits,
 	})
 	if err != nil {
@@ -186,7 +186,7 @@ func (w *reviewWorld) validator(t *testing.T, limits Limits) *Validator {
 	return v
 }
 
-func reviewLookup(t *testing.T, v *Validator, name string, qtype uint16) *Result {
+func scriptedLookup(t *testing.T, v *Validator, name string, qtype uint16) *Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -197,7 +197,7 @@ func reviewLookup(t *testing.T, v *Validator, name string, qtype uint16) *Result
 	return res
 }
 
-func reviewDescribe(res *Result) string {
+func scriptedDescribe(res *Result) string {
 	s := fmt.Sprintf("%s %s", res.Security, dns.RcodeToString[res.Rcode])
 	if res.Reason != nil {
 		s += " (" + res.Reason.Error() + ")"

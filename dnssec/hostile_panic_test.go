@@ -9,9 +9,9 @@ import (
 	"github.com/mxclient/mxclient/trustanchor"
 )
 
-// reviewLookupRecover runs a lookup and turns a panic into a test error,
+// scriptedLookupRecover runs a lookup and turns a panic into a test error,
 // so that one crash does not stop the rest of the package's tests.
-func reviewLookupRecover(t *testing.T, v *Validator, name string, qtype uint16) {
+func scriptedLookupRecover(t *testing.T, v *Validator, name string, qtype uint16) {
 	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
@@ -26,28 +26,28 @@ type nilSource struct{}
 
 func (nilSource) Query(context.Context, string, uint16) (*dns.Msg, error) { return nil, nil }
 
-// TestReviewSourceOddities feeds the validator responses that a Source
+// TestSourceOddities feeds the validator responses that a Source
 // implemented in process can return but the network path never does: a
 // CNAME record held as *dns.RFC3597, and a nil message without an error.
 // The Source interface does not rule either out, so the validator should
 // end bogus or indeterminate, not panic.
-func TestReviewSourceOddities(t *testing.T) {
+func TestSourceOddities(t *testing.T) {
 	t.Run("RFC3597 CNAME", func(t *testing.T) {
-		w := newReviewWorld(t)
+		w := newScriptedWorld(t)
 		generic := &dns.RFC3597{
 			Hdr:   dns.RR_Header{Name: "alias.example.test.", Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: 300},
 			Rdata: "037777770765786d706c6504746573740000",
 		}
-		w.src.set("alias.example.test.", dns.TypeA, reviewMsg(dns.RcodeSuccess, []dns.RR{generic}, nil))
-		reviewLookupRecover(t, w.validator(t, Limits{}), "alias.example.test.", dns.TypeA)
+		w.src.set("alias.example.test.", dns.TypeA, scriptedMsg(dns.RcodeSuccess, []dns.RR{generic}, nil))
+		scriptedLookupRecover(t, w.validator(t, Limits{}), "alias.example.test.", dns.TypeA)
 	})
 	t.Run("nil response", func(t *testing.T) {
-		w := newReviewWorld(t)
-		anchors := []trustanchor.Anchor{{DS: w.root.ds(), Source: "review"}}
+		w := newScriptedWorld(t)
+		anchors := []trustanchor.Anchor{{DS: w.root.ds(), Source: "scripted test root"}}
 		v, err := New(Config{Source: nilSource{}, Anchors: anchors})
 		if err != nil {
 			t.Fatal(err)
 		}
-		reviewLookupRecover(t, v, "www.example.test.", dns.TypeA)
+		scriptedLookupRecover(t, v, "www.example.test.", dns.TypeA)
 	})
 }
