@@ -73,7 +73,7 @@ func (l *lookup) readResponse(res *Result, resp *dns.Msg, sname string, qtype ui
 				for _, set := range sets {
 					sec, err := l.proveAnswer(set, resp, set.rtype)
 					l.merge(res, sec, err)
-					res.Answer = append(res.Answer, set.rrs...)
+					res.addLink(set, sec)
 				}
 				res.Rcode = resp.Rcode
 				return "", true
@@ -215,7 +215,7 @@ func (l *lookup) followCNAME(res *Result, resp *dns.Msg, set *rrset) (string, bo
 	}
 	sec, err := l.proveAnswer(set, resp, dns.TypeCNAME)
 	l.merge(res, sec, err)
-	res.Answer = append(res.Answer, set.rrs...)
+	res.addLink(set, sec)
 	return dns.CanonicalName(cname.Target), true
 }
 
@@ -241,7 +241,7 @@ func (l *lookup) followDNAME(res *Result, resp *dns.Msg, answer []*rrset, set *r
 	}
 	sec, err := l.proveAnswer(set, resp, dns.TypeDNAME)
 	l.merge(res, sec, err)
-	res.Answer = append(res.Answer, dname)
+	res.addLink(set, sec)
 
 	prefix := name[:len(name)-len(set.name)]
 	target := dns.CanonicalName(prefix + dname.Target)
@@ -277,6 +277,8 @@ func (l *lookup) followDNAME(res *Result, resp *dns.Msg, answer []*rrset, set *r
 		}
 	}
 	res.Answer = append(res.Answer, synth)
+	// The synthesized CNAME is as strong as the DNAME it comes from.
+	res.Links = append(res.Links, Link{Name: name, Type: dns.TypeCNAME, Security: sec})
 	l.step(Step{Check: "DNAME", Name: name, Security: sec, Detail: fmt.Sprintf("%s -> %s via DNAME at %s", name, target, set.name)})
 	return target, true
 }
@@ -459,4 +461,10 @@ func denialSigner(resp *dns.Msg, name string, qtype uint16) string {
 		}
 	}
 	return best
+}
+
+// addLink appends an RRset of the answer and its own security state.
+func (r *Result) addLink(set *rrset, sec Security) {
+	r.Answer = append(r.Answer, set.rrs...)
+	r.Links = append(r.Links, Link{Name: set.name, Type: set.rtype, Security: sec})
 }

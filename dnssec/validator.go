@@ -74,11 +74,22 @@ type Result struct {
 	// out. TTLs of signed records are capped by their RRSIG's original
 	// TTL and expiration.
 	Answer []dns.RR
+	// Links gives the state of each RRset of Answer on its own, in order:
+	// a CNAME chain may start in a signed zone and end in an unsigned one.
+	Links []Link
 	// Reason explains a state other than Secure: a *BogusError, an
 	// *IndeterminateError or an *InsecureReason.
 	Reason error
 	// Chain lists the checks made, from the trust anchor to the answer.
 	Chain []Step
+}
+
+// Link is one RRset of an answer: a CNAME or DNAME link, or the records
+// of the requested type.
+type Link struct {
+	Name     string
+	Type     uint16
+	Security Security
 }
 
 // Step is one check on the chain of trust, for traces.

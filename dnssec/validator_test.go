@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 
 	"github.com/mxclient/mxclient/dnssec"
@@ -202,5 +203,30 @@ func TestLookupResolverModes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLookupLinksCarryTheirOwnState(t *testing.T) {
+	lab := standardLab(t)
+	v := newValidator(t, lab, dnssectest.Normal, dnssec.Limits{})
+	tests := []struct {
+		name  string
+		links []dnssec.Link
+	}{
+		{"toinsecure.example.test.", []dnssec.Link{
+			{Name: "toinsecure.example.test.", Type: dns.TypeCNAME, Security: dnssec.Secure},
+			{Name: "www.unsigned.example.test.", Type: dns.TypeA, Security: dnssec.Insecure},
+		}},
+		{"www.dn.example.test.", []dnssec.Link{
+			{Name: "dn.example.test.", Type: dns.TypeDNAME, Security: dnssec.Secure},
+			{Name: "www.dn.example.test.", Type: dns.TypeCNAME, Security: dnssec.Secure},
+			{Name: "www.nsec3.test.", Type: dns.TypeA, Security: dnssec.Secure},
+		}},
+	}
+	for _, tt := range tests {
+		res := lookup(t, v, tt.name, dns.TypeA)
+		if diff := cmp.Diff(tt.links, res.Links); diff != "" {
+			t.Errorf("Lookup(%s A).Links mismatch (-want +got):\n%s", tt.name, diff)
+		}
 	}
 }
