@@ -91,6 +91,7 @@ deep.a.b    TXT  "two empty non-terminals up"
 		{"alg7.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA1NSEC3SHA1, RSABits: 1024, Denial: dnssectest.NSEC3}},
 		{"alg8.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA256, RSABits: 2048, SplitKeys: true}},
 		{"alg8-512.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA256, RSABits: 512}},
+		{"alg8-4096.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA256, RSABits: 4096}},
 		{"alg10.test.", dnssectest.ZoneOptions{Algorithm: dns.RSASHA512, RSABits: 1024}},
 		{"alg13.test.", dnssectest.ZoneOptions{Algorithm: dns.ECDSAP256SHA256}},
 		{"alg14.test.", dnssectest.ZoneOptions{Algorithm: dns.ECDSAP384SHA384}},

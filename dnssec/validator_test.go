@@ -151,7 +151,7 @@ func typeList(types []uint16) string {
 func TestLookupAlgorithms(t *testing.T) {
 	lab := standardLab(t)
 	v := newValidator(t, lab, dnssectest.Normal, dnssec.Limits{})
-	for _, zone := range []string{"alg5", "alg7", "alg8", "alg8-512", "alg10", "alg13", "alg14", "alg15", "alg16"} {
+	for _, zone := range []string{"alg5", "alg7", "alg8", "alg8-512", "alg8-4096", "alg10", "alg13", "alg14", "alg15", "alg16"} {
 		t.Run(zone, func(t *testing.T) {
 			t.Parallel()
 			name := "www." + zone + ".test."
