@@ -29,7 +29,7 @@ const (
 
 // Iterator is a Source that resolves names itself, starting at the root
 // servers and following referrals (RFC 1034 §5.3.3), so that no recursive
-// resolver is needed. It asks with the DO bit, and keeps the DS records or
+// resolver is needed. It sets the DO bit, and keeps the DS records or
 // the proof of their absence that referrals carry (RFC 4035 §3.1.4), so
 // that the Validator's DS queries need no extra round trip.
 //

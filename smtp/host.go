@@ -112,11 +112,11 @@ func orderAddresses(v4, v6 []netip.Addr, rng *rand.Rand) []netip.Addr {
 	return append(v6, v4...)
 }
 
-// tlsaBases returns the names to look for TLSA records under, in order,
-// as RFC 7672 §2.2.2 and Postfix's tls_dane_resolve decide it: with secure
-// address records, the CNAME-expanded name and then the name as the MX
-// gives it; with insecure address records behind a secure CNAME, the name
-// as the MX gives it; otherwise none, and DANE does not apply.
+// tlsaBases returns the names to look for TLSA records under, in order, as
+// RFC 7672 §2.2.2 and Postfix's tls_dane_resolve decide it. Secure address
+// records give the CNAME-expanded name and then the name as the MX gives
+// it. Insecure address records behind a secure CNAME give the name as the
+// MX gives it. Anything else gives none, and DANE does not apply.
 func tlsaBases(h *Host, addrs *dnssec.Result) []string {
 	cnamed := len(addrs.Links) > 1 && addrs.Links[0].Type == dns.TypeCNAME
 	switch {

@@ -17,8 +17,8 @@ import (
 	"github.com/mxclient/mxclient/dnssec"
 )
 
-// Route is where mail for one recipient domain goes, with what DNSSEC
-// proved about each step of finding it.
+// Route is the set of mail exchangers for one recipient domain, with what
+// DNSSEC proved about each step of finding them.
 type Route struct {
 	// Domain is the recipient domain in ASCII (A-label) form, absolute.
 	Domain string
