@@ -13,6 +13,9 @@ const (
 	exitCheckFailed = 1
 	exitUsage       = 64 // EX_USAGE: the command was used incorrectly
 	exitDataErr     = 65 // EX_DATAERR: the input data was incorrect (bogus DNS data)
+	exitNoUser      = 67 // EX_NOUSER: the addressee is unknown (5xx to RCPT)
+	exitNoHost      = 68 // EX_NOHOST: the host is unknown (NXDOMAIN, null MX)
+	exitUnavailable = 69 // EX_UNAVAILABLE: another permanent refusal
 	exitTempFail    = 75 // EX_TEMPFAIL: a temporary failure; retrying may succeed
 	exitConfig      = 78 // EX_CONFIG: a configuration error, such as a bad trust anchor file
 	exitSoftware    = 70 // EX_SOFTWARE: an internal error

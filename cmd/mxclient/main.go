@@ -13,5 +13,5 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(argsFor(os.Args[0], os.Args[1:]), os.Stdin, os.Stdout, os.Stderr))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +16,15 @@ import (
 type streams struct {
 	in          io.Reader
 	out, errOut io.Writer
+}
+
+// argsFor returns the command line to run: invoked under the name
+// sendmail, mxclient behaves as "mxclient send".
+func argsFor(program string, args []string) []string {
+	if filepath.Base(program) == "sendmail" {
+		return append([]string{"send"}, args...)
+	}
+	return args
 }
 
 // run executes the command line args and returns the exit code.
@@ -84,6 +94,7 @@ Exit codes follow sysexits(3); each command's help lists its own.`,
 		"deadline for the whole command; each DNS query also has its own short timeout")
 
 	root.AddCommand(newLookupCmd(g, s))
+	root.AddCommand(newSendCmd(g, s))
 	root.AddCommand(newTLSACmd(g, s))
 	return root
 }
