@@ -95,6 +95,7 @@ Exit codes follow sysexits(3); each command's help lists its own.`,
 
 	root.AddCommand(newLookupCmd(g, s))
 	root.AddCommand(newSendCmd(g, s))
+	root.AddCommand(newDemoCmd(g, s))
 	root.AddCommand(newTLSACmd(g, s))
 	return root
 }

@@ -18,6 +18,12 @@ type Config struct {
 	// Inception and Expiration bound the validity of every signature that
 	// no fault changes. Zero means Now-24h and Now+30 days.
 	Inception, Expiration time.Time
+	// UnprivilegedPort serves on a random port above 1023, shared by all
+	// the lab's addresses, instead of port 53, so that a process without
+	// root can run a lab. Only the resolver stand-ins are then of use:
+	// glue and root hints carry no port, so iterating from RootHints
+	// cannot reach the servers.
+	UnprivilegedPort bool
 }
 
 // Lab is a hierarchy of zones and the servers that serve it. Build it with
@@ -25,6 +31,7 @@ type Config struct {
 // concurrently with each other. After Start every method is safe for
 // concurrent use.
 type Lab struct {
+	highPort              bool
 	now                   time.Time
 	inception, expiration time.Time
 
@@ -48,6 +55,7 @@ func New(cfg Config) *Lab {
 		now = time.Now()
 	}
 	l := &Lab{
+		highPort:   cfg.UnprivilegedPort,
 		now:        now,
 		inception:  cfg.Inception,
 		expiration: cfg.Expiration,

@@ -38,7 +38,7 @@ func (e *endpoint) close() {
 }
 
 // listen picks a random 127.X.Y.0/24 block with X ≠ 0, binds UDP and TCP
-// port 53 on every address the lab needs, and assigns the addresses. When a
+// port 53 (or one high port) on every address the lab needs, and assigns the addresses. When a
 // bind fails, for example because another lab holds the block, it starts
 // over in another block.
 //
@@ -57,22 +57,26 @@ func (l *Lab) listen() ([]*endpoint, error) {
 	var lastErr error
 	for range bindAttempts {
 		block := [3]byte{127, byte(1 + rand.IntN(254)), byte(rand.IntN(256))}
-		endpoints, err := l.bind(block)
+		port := 53
+		if l.highPort {
+			port = 20000 + rand.IntN(40000)
+		}
+		endpoints, err := l.bind(block, port)
 		if err == nil {
 			return endpoints, nil
 		}
 		lastErr = err
 	}
-	return nil, fmt.Errorf("dnssectest: binding loopback addresses on port 53 failed %d times "+
+	return nil, fmt.Errorf("dnssectest: binding loopback addresses failed %d times "+
 		"(is another DNS server bound to 0.0.0.0:53?): %w", bindAttempts, lastErr)
 }
 
 // bind opens the sockets of every zone, extra name server and resolver
 // mode inside block, or none of them.
-func (l *Lab) bind(block [3]byte) ([]*endpoint, error) {
+func (l *Lab) bind(block [3]byte, port int) ([]*endpoint, error) {
 	var endpoints []*endpoint
 	addrOf := func(host int) string {
-		return fmt.Sprintf("%d.%d.%d.%d:53", block[0], block[1], block[2], host)
+		return fmt.Sprintf("%d.%d.%d.%d:%d", block[0], block[1], block[2], host, port)
 	}
 	open := func(host int) (*endpoint, error) {
 		addr := addrOf(host)
