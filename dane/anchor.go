@@ -6,69 +6,83 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"time"
 )
 
 // anchor is a trust anchor that a DANE-TA(2) record designates: a
 // certificate for selector Cert(0), a public key for selector SPKI(1).
 type anchor struct {
-	// cert is the trust anchor certificate, or, for a key, the certificate
-	// of the chain that carries it, or nil when the server did not send it.
+	// cert is the trust anchor certificate: the certificate of the chain
+	// that matches the record, or the certificate in the data of a 2 0 0
+	// record. It is nil for a public key that the server did not send.
 	cert *x509.Certificate
-	// depth is the position of cert in the chain the server sent, or -1
-	// when the anchor comes from the record's own data.
+	// depth is the position of cert in the chain the server sent, from 1,
+	// or -1 when the anchor comes from the record's own data.
 	depth int
-	// spki and key are set for a public key anchor: its SubjectPublicKeyInfo
-	// as the record or certificate encodes it, and the parsed key.
-	spki []byte
-	key  crypto.PublicKey
+	// isKey is set for selector SPKI(1).
+	isKey bool
+	// key is the public key in the data of a 2 1 0 record, set only when
+	// cert is nil.
+	key crypto.PublicKey
 }
 
 func (ta anchor) String() string {
-	what := "certificate"
-	if ta.key != nil {
-		what = "public key"
+	kind := "certificate"
+	if ta.isKey {
+		kind = "public key"
 	}
 	if ta.depth < 0 {
-		return what + " from the TLSA record"
+		return kind + " from the TLSA record"
 	}
-	subject := ta.cert.Subject.String()
-	if subject == "" {
-		subject = "empty subject"
-	}
-	return fmt.Sprintf("%s at depth %d (%s)", what, ta.depth, subject)
+	return fmt.Sprintf("%s at depth %d (%s)", kind, ta.depth, subjectOf(ta.cert))
 }
 
 // trustAnchors returns the trust anchors rec designates: each certificate
-// of chain that matches it, or, when none does, the certificate or key in
-// the data of a Full(0) record. Only a record with full data can designate
-// an anchor that the server did not send (RFC 7671 §5.2.2, §5.2.3).
+// of chain above the leaf that matches it, or, when none does, the
+// certificate or key in the data of a Full(0) record. Only a record with
+// full data can designate an anchor that the server did not send (RFC 7671
+// §5.2.2, §5.2.3).
+//
+// The leaf is never a trust anchor. The DANE code of OpenSSL 3.0, which
+// Postfix uses, matches DANE-TA records only against certificates above
+// the leaf (check_dane_issuer), and a server whose leaf is its own trust
+// anchor can publish a DANE-EE record instead. A 2 1 0 record of the leaf's own
+// key still works as an absent trust anchor for a self-signed leaf, as it
+// does in OpenSSL, because that key signs the leaf.
 func trustAnchors(rec Record, chain []*x509.Certificate) ([]anchor, error) {
 	t := rec.TLSA
+	isKey := t.Selector == SelectorSPKI
 	var anchors []anchor
-	for i, cert := range chain {
-		if !matches(rec, cert) || sentBefore(chain, i) {
+	for i := 1; i < len(chain); i++ {
+		if !matches(rec, chain[i]) || sentBefore(chain, i) {
 			continue
 		}
-		ta := anchor{cert: cert, depth: i}
-		if t.Selector == SelectorSPKI {
-			ta.spki, ta.key = cert.RawSubjectPublicKeyInfo, cert.PublicKey
-		}
-		anchors = append(anchors, ta)
+		anchors = append(anchors, anchor{cert: chain[i], depth: i, isKey: isKey})
 	}
 	if len(anchors) > 0 {
 		return anchors, nil
 	}
-	if t.MatchingType != MatchingFull {
-		return nil, fmt.Errorf("no certificate of the chain has this %s digest", selectedPart(t.Selector))
-	}
 
-	if t.Selector == SelectorCert {
+	leafOnly := matches(rec, chain[0])
+	switch {
+	case leafOnly && !(isKey && t.MatchingType == MatchingFull):
+		return nil, errors.New("only the leaf certificate matches, but a DANE-TA record must match a " +
+			"certificate that issued the leaf, directly or through intermediates")
+	case t.MatchingType != MatchingFull:
+		return nil, fmt.Errorf("no certificate of the chain has this %s digest", selectedPart(t.Selector))
+	case !isKey:
+		// Classify checked only the outer DER structure, so crypto/x509 may
+		// still reject the certificate, for example for a negative serial
+		// number. Then the record cannot match anything.
 		cert, err := x509.ParseCertificate(rec.data)
 		if err != nil {
-			return nil, fmt.Errorf("the record's certificate does not parse: %w", err)
+			return nil, fmt.Errorf("no certificate of the chain is this certificate, and it cannot serve "+
+				"as a trust anchor absent from the chain: %w", err)
 		}
 		return []anchor{{cert: cert, depth: -1}}, nil
 	}
@@ -77,7 +91,7 @@ func trustAnchors(rec Record, chain []*x509.Certificate) ([]anchor, error) {
 		return nil, fmt.Errorf("no certificate of the chain has this public key, and it cannot "+
 			"serve as a trust anchor absent from the chain: %w", err)
 	}
-	return []anchor{{depth: -1, spki: rec.data, key: key}}, nil
+	return []anchor{{depth: -1, isKey: true, key: key}}, nil
 }
 
 // sentBefore reports whether chain[i] is a second or later copy of a
@@ -91,10 +105,11 @@ func sentBefore(chain []*x509.Certificate, i int) bool {
 	return false
 }
 
-// verifyPath verifies the chain from its leaf up to the trust anchor ta,
-// which is the only root, and returns the shortest verified path, leaf
-// first and ending with the root.
-func verifyPath(chain []*x509.Certificate, ta anchor, at time.Time) ([]*x509.Certificate, error) {
+// verifiedPaths verifies the chain from its leaf up to the trust anchor
+// ta, which is the only root, and returns the verified paths that pass
+// checkIssuers, shortest first. Each path starts with the leaf and ends
+// with the root.
+func verifiedPaths(chain []*x509.Certificate, ta anchor, at time.Time) ([][]*x509.Certificate, error) {
 	roots, err := rootPool(chain, ta, at)
 	if err != nil {
 		return nil, err
@@ -112,24 +127,37 @@ func verifyPath(chain []*x509.Certificate, ta anchor, at time.Time) ([]*x509.Cer
 	if err != nil {
 		return nil, err
 	}
-	shortest := paths[0]
-	for _, p := range paths[1:] {
-		if len(p) < len(shortest) {
-			shortest = p
+
+	slices.SortStableFunc(paths, func(a, b []*x509.Certificate) int { return len(a) - len(b) })
+	var valid [][]*x509.Certificate
+	var firstErr error
+	for _, path := range paths {
+		if err := checkIssuers(path); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
+		valid = append(valid, path)
 	}
-	return shortest, nil
+	if len(valid) == 0 {
+		return nil, firstErr
+	}
+	return valid, nil
 }
 
-// rootPool returns a pool with ta as the only root. crypto/x509 takes
-// roots only as certificates, so a public key anchor is wrapped in
-// certificates made for this check alone. There is one for each issuer
+// rootPool returns a pool with ta as the only root. A certificate anchor
+// is its own root, so that its validity dates, CA flag, path length
+// constraint, extended key usage and name constraints all apply, even
+// when a 2 1 x record designates it by its key. crypto/x509 takes roots
+// only as certificates, so a key that the server did not send is wrapped
+// in certificates made for this check alone. There is one for each issuer
 // name that the chain uses, each with the anchor's key and valid at the
 // time at. A throwaway key signs them, because x509 never checks a root's
-// signature. A key that belongs to the leaf itself is anchored by the leaf.
+// signature.
 func rootPool(chain []*x509.Certificate, ta anchor, at time.Time) (*x509.CertPool, error) {
 	roots := x509.NewCertPool()
-	if ta.key == nil || ta.depth == 0 {
+	if ta.cert != nil {
 		roots.AddCert(ta.cert)
 		return roots, nil
 	}
@@ -172,23 +200,61 @@ func keyCertificate(subject []byte, key crypto.PublicKey, at time.Time) (*x509.C
 	return x509.ParseCertificate(der)
 }
 
-// presentedPath maps a verified path to the certificates the server sent.
-// A root from the record's own data is dropped. A root made by
-// keyCertificate is replaced by the certificate of the chain with the same
-// name and key, or dropped when there is none.
-func presentedPath(path []*x509.Certificate, chain []*x509.Certificate, ta anchor) []*x509.Certificate {
-	last := len(path) - 1
-	if ta.key == nil || ta.depth == 0 {
-		if ta.depth < 0 {
-			return path[:last]
-		}
-		return path
+// checkIssuers checks that every certificate above the leaf in a
+// verified path, the trust anchor included, is a CA certificate, and that
+// the path is more than the leaf alone, which crypto/x509 returns when the
+// leaf is itself the root. When crypto/x509 checks a signature, it already
+// rejects an issuer of version 3 without cA or with a key usage that lacks
+// keyCertSign. It accepts a version 1 root, which has no basic
+// constraints, and so does OpenSSL 3.0.22. This check rejects it.
+func checkIssuers(path []*x509.Certificate) error {
+	if len(path) == 1 {
+		return errors.New("the trust anchor is the leaf certificate itself, but it must be a " +
+			"certificate that issued the leaf")
 	}
-	for _, cert := range chain {
-		if bytes.Equal(cert.RawSubject, path[last].RawSubject) &&
-			bytes.Equal(cert.RawSubjectPublicKeyInfo, ta.spki) {
-			return append(path[:last:last], cert)
+	for depth := 1; depth < len(path); depth++ {
+		if reason := notCAReason(path[depth]); reason != "" {
+			return fmt.Errorf("the certificate at depth %d (%s) is not a CA certificate: %s",
+				depth, subjectOf(path[depth]), reason)
 		}
 	}
-	return path[:last]
+	return nil
+}
+
+// oidKeyUsage is the object identifier of the key usage extension
+// (RFC 5280 §4.2.1.3).
+var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+
+// notCAReason returns why cert cannot issue certificates, or "" when it
+// can: it needs basic constraints with cA set (RFC 5280 §4.2.1.9) and, if
+// it has a key usage extension, keyCertSign in it (RFC 5280 §4.2.1.3).
+func notCAReason(cert *x509.Certificate) string {
+	switch {
+	case !cert.BasicConstraintsValid:
+		return "it has no basic constraints"
+	case !cert.IsCA:
+		return "its basic constraints do not set cA"
+	case hasExtension(cert, oidKeyUsage) && cert.KeyUsage&x509.KeyUsageCertSign == 0:
+		return "its key usage lacks keyCertSign"
+	}
+	return ""
+}
+
+func hasExtension(cert *x509.Certificate, oid asn1.ObjectIdentifier) bool {
+	for _, ext := range cert.Extensions {
+		if ext.Id.Equal(oid) {
+			return true
+		}
+	}
+	return false
+}
+
+// presentedPath maps a verified path to the certificates the server sent:
+// it drops a root that the server did not send, which comes from the
+// record's own data or from keyCertificate.
+func presentedPath(path []*x509.Certificate, ta anchor) []*x509.Certificate {
+	if ta.depth < 0 {
+		return path[:len(path)-1]
+	}
+	return path
 }

@@ -11,7 +11,8 @@
 // records. A Verifier matches a presented chain against the usable records
 // and returns the record that matched, or a *MismatchError that lists
 // every record tried. Verifier.TLSConfig plugs that check into crypto/tls,
-// and NewTLSA makes the record for a certificate.
+// and its Result returns the record that matched once the handshake has
+// completed. NewTLSA makes the record for a certificate.
 //
 // The rules come from:
 //   - RFC 6698: the TLSA record, its fields and their matching semantics;
@@ -26,5 +27,6 @@
 //
 // Reference identifiers and certificate names are compared as ASCII
 // without regard to case, so internationalised names must be given in
-// their A-label form (xn--…).
+// their A-label form (xn--…): a name with a byte outside ASCII matches
+// nothing.
 package dane

@@ -54,9 +54,7 @@ func ExampleVerifier_TLSConfig() {
 		log.Fatalf("%s: TLS without authentication", set.Status())
 	}
 	v := &dane.Verifier{Set: set, BaseDomain: "mx.example.net.", Names: []string{"example.net."}}
-	config := v.TLSConfig(func(m *dane.Match) {
-		fmt.Printf("authenticated by %s at depth %d\n", dane.Describe(m.Record.TLSA), m.Depth)
-	})
+	config, result := v.TLSConfig()
 
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -75,6 +73,10 @@ func ExampleVerifier_TLSConfig() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Only now has the server proven that it holds the key of the
+	// certificate that the record matched.
+	m := result.Match(tlsConn.ConnectionState())
+	fmt.Printf("authenticated by %s at depth %d\n", dane.Describe(m.Record.TLSA), m.Depth)
 	fmt.Println("SNI:", config.ServerName)
 	// Output:
 	// authenticated by DANE-EE(3) SPKI(1) SHA2-256(1) at depth 0

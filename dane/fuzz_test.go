@@ -18,8 +18,19 @@ func FuzzParseZone(f *testing.F) {
 	f.Add([]byte("a. IN TLSA 3 1 1 zz\n"))
 	f.Add([]byte("a. CH TLSA 255 255 255 00\nb. IN A 192.0.2.1\n"))
 	f.Add([]byte("a. IN TLSA 3 1 1\n"))
+	f.Add([]byte("$GENERATE 1-100 _25._tcp.mx$.example.net. IN TLSA 3 1 1 00\n"))
+	f.Add([]byte("$Gen(\nerate) 1-3 a$. IN TLSA 3 1 1 00\n"))
+	f.Add([]byte("$INCLUDE /etc/hostname\n"))
+	f.Add([]byte("$ORIGIN example.net.\n_25._tcp.mx TLSA 3 1 1 00\n$ORIGIN mx.example.org.\n_25._tcp TLSA 3 1 1 00\n"))
+	f.Add([]byte("$TTL 3600\n_25._tcp.mx.example.net. TLSA 3 1 1 00\n$TTL 1h\n  TLSA 2 0 1 00\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		records, err := ParseZone(bytes.NewReader(data), "fuzz")
+		if err == nil && bytes.Contains(bytes.ToUpper(data), []byte("$GENERATE")) {
+			t.Fatalf("ParseZone(%q) accepted input with $GENERATE", data)
+		}
+		if len(records) > maxZoneRecords {
+			t.Fatalf("ParseZone() returned %d records, more than %d", len(records), maxZoneRecords)
+		}
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
@@ -62,6 +73,8 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Add(uint8(PKIXEE), uint8(1), uint8(1), make([]byte, 32))
 	f.Add(uint8(DANETA), uint8(1), uint8(0), []byte{0x30, 0x03, 0x30, 0x01, 0x00})
+	f.Add(uint8(DANEEE), uint8(0), uint8(0), negativeSerialDER(f))
+	f.Add(uint8(DANETA), uint8(0), uint8(0), pki(f).leafPSS.Cert.Raw)
 	f.Fuzz(func(t *testing.T, usage, selector, matchingType uint8, data []byte) {
 		rr := rawRecord(usage, selector, matchingType, hex.EncodeToString(data))
 		rec := Classify([]*dns.TLSA{rr}).Records[0]
@@ -78,6 +91,66 @@ func FuzzClassify(f *testing.F) {
 		}
 		if rec.Usable() != (rec.Detail == "") {
 			t.Fatalf("Classify(%s) has Usable() %t but Detail %q", rec, rec.Usable(), rec.Detail)
+		}
+		// Full(0) data that crypto/x509 parses is well-formed; the reverse
+		// need not hold.
+		if wantUsable && matchingType == MatchingFull && !rec.Usable() {
+			_, certErr := x509.ParseCertificate(data)
+			_, keyErr := x509.ParsePKIXPublicKey(data)
+			if selector == SelectorCert && certErr == nil || selector == SelectorSPKI && keyErr == nil {
+				t.Fatalf("Classify(%s) of data that crypto/x509 parses is unusable (%s), want usable",
+					rec, rec.Detail)
+			}
+		}
+	})
+}
+
+// FuzzMatchName checks matchName against the rules its documentation
+// gives: ASCII names only, ASCII case ignored, an exact match without a
+// wildcard, and a wildcard that stands for exactly one leftmost label.
+func FuzzMatchName(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"mx.example.net", "MX.example.net."}, {"*.example.net", "mx.example.net"},
+		{"*.example.net", "a.mx.example.net"}, {"*.net", "example.net"}, {"m*.example.net", "mx.example.net"},
+		{"\u017Fmtp.example.net", "smtp.example.net"}, {"*.example.\u212Aom", "mx.example.kom"},
+		{"xn--bcher-kva.example", "XN--BCHER-KVA.example"}, {"*..net", "a..net"}, {"", ""},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, ref string) {
+		got := matchName(pattern, ref)
+		ascii := isASCII(pattern) && isASCII(ref)
+		if !ascii {
+			if got {
+				t.Fatalf("matchName(%+q, %+q) = true for names outside ASCII", pattern, ref)
+			}
+			return
+		}
+		if again := matchName(strings.ToUpper(pattern), strings.ToLower(ref)); again != got {
+			t.Fatalf("matchName(%q, %q) = %t, but %t in other case", pattern, ref, got, again)
+		}
+		p, r := strings.TrimSuffix(pattern, "."), strings.TrimSuffix(ref, ".")
+		if p != "" && !strings.Contains(p, "*") && !strings.Contains(r, "*") &&
+			strings.EqualFold(p, r) && !got {
+			t.Fatalf("matchName(%q, %q) = false for equal names", pattern, ref)
+		}
+		if !got {
+			return
+		}
+		if strings.Contains(r, "*") {
+			t.Fatalf("matchName(%q, %q) = true for a reference identifier with a wildcard", pattern, ref)
+		}
+		suffix, wildcard := strings.CutPrefix(p, "*.")
+		if !wildcard {
+			if !strings.EqualFold(p, r) {
+				t.Fatalf("matchName(%q, %q) = true for names that differ", pattern, ref)
+			}
+			return
+		}
+		first, rest, _ := strings.Cut(r, ".")
+		if first == "" || !strings.EqualFold(rest, suffix) || !strings.Contains(suffix, ".") {
+			t.Fatalf("matchName(%q, %q) = true, but the wildcard does not stand for one label "+
+				"above two or more", pattern, ref)
 		}
 	})
 }

@@ -3,7 +3,6 @@ package dane
 import (
 	"bytes"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,15 +55,21 @@ func (v *Verifier) ReferenceIDs() []string {
 // A DANE-EE(3) record must match the leaf certificate or its public key;
 // names, validity dates and key usage are not checked (RFC 7671 §5.1).
 //
-// A DANE-TA(2) record must match a trust anchor, which is a certificate of
-// the chain. A record that carries a full certificate (2 0 0) or public
-// key (2 1 0) is a trust anchor itself, even if the server did not send
-// it (RFC 7671 §5.2.2, §5.2.3). The chain from the leaf to the trust
-// anchor must then verify at the time Now returns, with that anchor as its
-// only root and with the server authentication extended key usage. A trust anchor given
-// as a certificate must be within its validity dates; one given as a key
-// has none. Finally the leaf must be issued for one of ReferenceIDs
-// (RFC 7672 §3.2.2).
+// A DANE-TA(2) record must match a trust anchor: a certificate of the
+// chain above the leaf, never the leaf itself. A record that carries a full
+// certificate (2 0 0) or public key (2 1 0) is a trust anchor itself, even
+// if the server did not send it (RFC 7671 §5.2.2, §5.2.3). The chain from
+// the leaf to the trust anchor must then verify at the time Now returns,
+// with that anchor as its only root and with the server authentication
+// extended key usage. A trust anchor certificate, whether the server sent
+// it or the record carries it, must be a CA certificate within its
+// validity dates, and its path length constraint, extended key usage and
+// name constraints apply. That holds too when a 2 1 x record designates it
+// by its key. Only a key that the server did not send has no dates or
+// constraints. Finally the leaf must be issued for one of ReferenceIDs
+// (RFC 7672 §3.2.2). A leaf without DNS subject alternative names is
+// matched by its subject common name, but only when no CA certificate in
+// the verified path has DNS name constraints.
 //
 // When a usage and selector have both SHA2-256 and SHA2-512 records, only
 // the SHA2-512 ones are tried (digest algorithm agility, RFC 7671 §9), so
@@ -162,29 +167,37 @@ func selectedPart(selector uint8) string {
 
 // matchTrustAnchor applies a DANE-TA(2) record: it finds the trust anchors
 // the record designates, verifies the chain up to each in turn, and checks
-// the leaf's names.
+// the leaf's names on each verified path.
 func (v *Verifier) matchTrustAnchor(rec Record, chain []*x509.Certificate, at time.Time) Attempt {
 	anchors, err := trustAnchors(rec, chain)
 	if err != nil {
 		return Attempt{Record: rec, Outcome: NoMatch, Err: err}
 	}
 
+	refs := v.ReferenceIDs()
 	var chainErrs []error
+	var mismatch *Attempt
 	for _, ta := range anchors {
-		path, err := verifyPath(chain, ta, at)
+		paths, err := verifiedPaths(chain, ta, at)
 		if err != nil {
 			chainErrs = append(chainErrs, fmt.Errorf("to the trust anchor %s: %w", ta, err))
 			continue
 		}
-		a := Attempt{Record: rec, Depth: len(path) - 1, Chain: presentedPath(path, chain, ta)}
-		refs := v.ReferenceIDs()
-		if !matchesAnyName(chain[0], refs) {
-			a.Outcome = NameMismatch
-			a.Err = nameMismatchError(chain[0], refs)
+		for _, path := range paths {
+			a := Attempt{Record: rec, Depth: len(path) - 1, Chain: presentedPath(path, ta)}
+			if err := checkLeafNames(path, refs); err != nil {
+				if mismatch == nil {
+					a.Outcome, a.Err = NameMismatch, err
+					mismatch = &a
+				}
+				continue
+			}
+			a.Outcome = Matched
 			return a
 		}
-		a.Outcome = Matched
-		return a
+	}
+	if mismatch != nil {
+		return *mismatch
 	}
 	return Attempt{Record: rec, Outcome: ChainInvalid, Err: joinErrors(chainErrs)}
 }
@@ -202,17 +215,4 @@ func joinErrors(errs []error) error {
 		args[i] = err
 	}
 	return fmt.Errorf(format, args...)
-}
-
-func nameMismatchError(leaf *x509.Certificate, refs []string) error {
-	if len(refs) == 0 {
-		return errors.New("no reference identifiers were given to check the leaf certificate's names against")
-	}
-	names := presentedNames(leaf)
-	if len(names) == 0 {
-		return fmt.Errorf("the leaf certificate has no DNS names, and a DANE-TA leaf must be issued for "+
-			"one of %s", strings.Join(refs, ", "))
-	}
-	return fmt.Errorf("the leaf certificate is issued for %s, none of which matches %s",
-		strings.Join(names, ", "), strings.Join(refs, ", "))
 }

@@ -162,13 +162,15 @@ func TestDANETA(t *testing.T) {
 		{"wildcard leaf", record(t, 2, 1, 1, p.inter), []*danetest.Cert{p.wildcard, p.inter}, 1, 2},
 		{"common name without SANs", record(t, 2, 1, 1, p.inter),
 			[]*danetest.Cert{p.commonNameOnly, p.inter}, 1, 2},
-		// A key has no validity dates, so a key anchor ignores the dates of
-		// the certificate that carries it.
-		{"expired root as key", record(t, 2, 1, 1, p.expiredRoot),
-			[]*danetest.Cert{p.leafUnderExpiredRoot, p.interUnderExpired, p.expiredRoot}, 2, 3},
+		// A key that the server did not send has no validity dates. When the
+		// server sends the certificate that carries it, its dates apply:
+		// see TestDANETARejects.
 		{"expired root as absent key", record(t, 2, 1, 0, p.expiredRoot),
 			[]*danetest.Cert{p.leafUnderExpiredRoot, p.interUnderExpired}, 2, 2},
-		{"leaf as its own anchor", record(t, 2, 0, 1, p.leaf), []*danetest.Cert{p.leaf}, 0, 1},
+		// The leaf's own key signs a self-signed leaf, so it can be the
+		// trust anchor above it, as in OpenSSL.
+		{"self-signed leaf, 2 1 0 of its own key", record(t, 2, 1, 0, p.selfSigned),
+			[]*danetest.Cert{p.selfSigned}, 1, 1},
 		// The key of inter, sent in a certificate that another root issued.
 		{"cross-signed intermediate key", record(t, 2, 1, 1, p.inter),
 			[]*danetest.Cert{p.leaf, p.interCross, p.otherRoot}, 1, 2},
@@ -239,8 +241,26 @@ func TestDANETARejects(t *testing.T) {
 			[]*danetest.Cert{p.leaf, p.inter, p.otherRoot}, ChainInvalid, "unknown authority"},
 		{"leaf not for server authentication", record(t, 2, 1, 1, p.inter),
 			[]*danetest.Cert{p.clientAuthOnly, p.inter}, ChainInvalid, "key usage"},
+		// A DANE-TA record never matches the leaf, as in OpenSSL, which
+		// Postfix uses.
+		{"leaf as its own anchor", record(t, 2, 0, 1, p.leaf), []*danetest.Cert{p.leaf},
+			NoMatch, "only the leaf certificate matches"},
+		{"leaf as its own anchor, issuer sent", record(t, 2, 1, 1, p.leaf), []*danetest.Cert{p.leaf, p.inter},
+			NoMatch, "only the leaf certificate matches"},
 		{"leaf as anchor with another name", record(t, 2, 0, 1, p.otherName), []*danetest.Cert{p.otherName},
-			NameMismatch, "mail.example.org"},
+			NoMatch, "only the leaf certificate matches"},
+		{"leaf sent twice as its own anchor", record(t, 2, 0, 1, p.selfSigned),
+			[]*danetest.Cert{p.selfSigned, p.selfSigned}, NoMatch, "only the leaf certificate matches"},
+		{"self-signed leaf, 2 0 0 of itself", record(t, 2, 0, 0, p.selfSigned), []*danetest.Cert{p.selfSigned},
+			NoMatch, "only the leaf certificate matches"},
+		// A certificate that the server sent keeps its validity dates when a
+		// 2 1 x record designates it by its key.
+		{"expired root as key", record(t, 2, 1, 1, p.expiredRoot),
+			[]*danetest.Cert{p.leafUnderExpiredRoot, p.interUnderExpired, p.expiredRoot}, ChainInvalid,
+			"to the trust anchor public key at depth 2 (CN=Expired Root): x509: certificate has expired"},
+		{"expired root as full key, sent", record(t, 2, 1, 0, p.expiredRoot),
+			[]*danetest.Cert{p.leafUnderExpiredRoot, p.interUnderExpired, p.expiredRoot}, ChainInvalid,
+			"to the trust anchor public key at depth 2 (CN=Expired Root): x509: certificate has expired"},
 		{"self-signed leaf, 2 1 0 of another key", record(t, 2, 1, 0, p.root), []*danetest.Cert{p.selfSigned},
 			ChainInvalid, "unknown authority"},
 		{"cross-signed intermediate, certificate digest", record(t, 2, 0, 1, p.inter),

@@ -3,10 +3,10 @@ package dane
 import (
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/miekg/dns"
@@ -59,8 +59,9 @@ const (
 	ReasonNotHex
 	// ReasonDigestLength: a SHA2-256 or SHA2-512 digest of the wrong length.
 	ReasonDigestLength
-	// ReasonMalformedData: Full(0) data that is not a DER certificate or
-	// SubjectPublicKeyInfo, so that it cannot match anything.
+	// ReasonMalformedData: Full(0) data without the outer DER structure of
+	// a certificate or SubjectPublicKeyInfo, so that it cannot match
+	// anything.
 	ReasonMalformedData
 )
 
@@ -242,29 +243,62 @@ func digestSize(matchingType uint8) int {
 	return 0
 }
 
-// checkFullData checks that Full(0) data has the DER structure its
-// selector requires. A SubjectPublicKeyInfo is only checked for its outer
-// structure, so that keys of algorithms Go cannot use still count as
-// well-formed.
+// checkFullData checks that Full(0) data has the outer DER structure its
+// selector requires: a Certificate (RFC 5280 §4.1) or a
+// SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), with nothing after it. The
+// contents are not parsed, so that a certificate that crypto/x509
+// rejects, such as one with a negative serial number, and a key of an
+// algorithm Go cannot use still count as well-formed. Matching compares
+// bytes, and a record that OpenSSL loads must not become unusable here,
+// which would leave the server unauthenticated.
 func checkFullData(selector uint8, data []byte) error {
+	var algorithm pkix.AlgorithmIdentifier
+	var bits asn1.BitString
 	if selector == SelectorCert {
-		if _, err := x509.ParseCertificate(data); err != nil {
+		var tbs asn1.RawValue
+		if err := unmarshalSequence(data, &tbs, &algorithm, &bits); err != nil {
 			return fmt.Errorf("not an X.509 certificate: %w", err)
+		}
+		if !isSequence(tbs) {
+			return errors.New("not an X.509 certificate: its tbsCertificate is not a SEQUENCE")
 		}
 		return nil
 	}
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}
-	rest, err := asn1.Unmarshal(data, &spki)
-	if err != nil {
+	if err := unmarshalSequence(data, &algorithm, &bits); err != nil {
 		return fmt.Errorf("not a SubjectPublicKeyInfo: %w", err)
 	}
+	return nil
+}
+
+// unmarshalSequence parses data as one DER SEQUENCE, with nothing after
+// it, whose elements encoding/asn1 parses into fields, in order, with
+// nothing after the last.
+func unmarshalSequence(data []byte, fields ...any) error {
+	var seq asn1.RawValue
+	rest, err := asn1.Unmarshal(data, &seq)
+	if err != nil {
+		return err
+	}
 	if len(rest) > 0 {
-		return fmt.Errorf("not a SubjectPublicKeyInfo: %d bytes after its end", len(rest))
+		return fmt.Errorf("%d bytes after its end", len(rest))
+	}
+	if !isSequence(seq) {
+		return fmt.Errorf("a value with tag %d, not a SEQUENCE", seq.Tag)
+	}
+	elements := seq.Bytes
+	for _, f := range fields {
+		if elements, err = asn1.Unmarshal(elements, f); err != nil {
+			return err
+		}
+	}
+	if len(elements) > 0 {
+		return fmt.Errorf("%d bytes after the last element of its SEQUENCE", len(elements))
 	}
 	return nil
+}
+
+func isSequence(v asn1.RawValue) bool {
+	return v.Class == asn1.ClassUniversal && v.Tag == asn1.TagSequence && v.IsCompound
 }
 
 // usageName returns the RFC 7218 acronym of a certificate usage.

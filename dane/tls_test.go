@@ -71,14 +71,19 @@ func (s *tlsServer) serve(conn *tls.Conn) {
 	s.mu.Unlock()
 }
 
-// dial makes one TLS handshake to s with config and closes the connection.
-func (s *tlsServer) dial(t *testing.T, config *tls.Config) error {
+// dial makes one TLS handshake to s with config, closes the connection,
+// and returns the connection state after the handshake and its error.
+func (s *tlsServer) dial(t *testing.T, config *tls.Config) (tls.ConnectionState, error) {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.addr, config)
+	raw, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
 	if err != nil {
-		return err
+		t.Fatalf("connecting to the test server: %v", err)
 	}
-	return conn.Close()
+	conn := tls.Client(raw, config)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	err = conn.Handshake()
+	return conn.ConnectionState(), err
 }
 
 func TestTLSConfigHandshake(t *testing.T) {
@@ -107,11 +112,11 @@ func TestTLSConfigHandshake(t *testing.T) {
 				t.Run(tt.name+" "+tls.VersionName(version), func(t *testing.T) {
 					t.Parallel()
 					v := verifier(tt.records)
-					var matched *Match
-					config := v.TLSConfig(func(m *Match) { matched = m })
+					config, result := v.TLSConfig()
 					config.MinVersion, config.MaxVersion = version, version
 
-					err := server.dial(t, config)
+					state, err := server.dial(t, config)
+					matched := result.Match(state)
 					if tt.wantDepth < 0 {
 						checkRejected(t, err, matched)
 						return
@@ -120,7 +125,7 @@ func TestTLSConfigHandshake(t *testing.T) {
 						t.Fatalf("handshake = %v, want success", err)
 					}
 					if matched == nil || matched.Depth != tt.wantDepth {
-						t.Errorf("matched = %+v, want a match at depth %d", matched, tt.wantDepth)
+						t.Errorf("Result.Match() = %+v, want a match at depth %d", matched, tt.wantDepth)
 					}
 				})
 			}
@@ -149,7 +154,7 @@ func checkRejected(t *testing.T, err error, matched *Match) {
 		t.Errorf("handshake error %v (%T) is not a *MismatchError", err, err)
 	}
 	if matched != nil {
-		t.Errorf("matched was called with %+v for a rejected handshake", matched)
+		t.Errorf("Result.Match() = %+v for a rejected handshake, want nil", matched)
 	}
 }
 
@@ -160,10 +165,10 @@ func TestTLSConfigRejectedAlert(t *testing.T) {
 	t.Parallel()
 	p := pki(t)
 	server := startTLSServer(t, danetest.TLSCertificate(p.leafRSA, p.inter))
-	config := verifier([]*dns.TLSA{record(t, 3, 1, 1, p.leaf)}).TLSConfig(nil)
+	config, _ := verifier([]*dns.TLSA{record(t, 3, 1, 1, p.leaf)}).TLSConfig()
 	config.MaxVersion = tls.VersionTLS12
 
-	if err := server.dial(t, config); err == nil {
+	if _, err := server.dial(t, config); err == nil {
 		t.Fatal("handshake succeeded, want it rejected")
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -195,7 +200,7 @@ func TestTLSConfigResumption(t *testing.T) {
 			t.Parallel()
 			cache := tls.NewLRUClientSessionCache(1)
 			connect := func(records []*dns.TLSA) (resumed bool, matched *Match, err error) {
-				config := verifier(records).TLSConfig(func(m *Match) { matched = m })
+				config, result := verifier(records).TLSConfig()
 				config.MinVersion, config.MaxVersion = version, version
 				config.ClientSessionCache = cache
 				conn, err := tls.Dial("tcp", server.addr, config)
@@ -206,7 +211,8 @@ func TestTLSConfigResumption(t *testing.T) {
 				// A TLS 1.3 session ticket arrives after the handshake.
 				conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 				conn.Read(make([]byte, 1))
-				return conn.ConnectionState().DidResume, matched, nil
+				state := conn.ConnectionState()
+				return state.DidResume, result.Match(state), nil
 			}
 
 			good := []*dns.TLSA{record(t, 3, 1, 1, p.leaf)}

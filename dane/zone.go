@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 )
@@ -18,6 +20,14 @@ import (
 // RSA certificate about 3 kB, so the limit leaves room for hundreds of
 // records.
 const maxZoneSize = 1 << 20
+
+// maxZoneRecords is the largest number of records ParseZone returns. On
+// the wire, the smallest TLSA record takes 14 bytes: the 1-byte root name
+// as owner, 10 bytes of type, class, TTL and length, and the three 1-byte
+// fields with empty data. A DNS message of at most 65,535 bytes, with its
+// 12-byte header and a question, carries at most 4,679 of them, so no
+// TLSA RRset that a lookup returns is larger than this limit.
+const maxZoneRecords = 8192
 
 // ParseError reports TLSA records in zone-file form that do not parse.
 type ParseError struct {
@@ -52,11 +62,14 @@ const tlsaLineForm = `a TLSA line has the form "_25._tcp.HOST. [TTL] IN TLSA USA
 // and zone files write them. Comments, blank lines, parentheses across
 // lines, $ORIGIN and $TTL are allowed, and so are records without TTL or
 // class. Names without a final dot are relative to the root until a
-// $ORIGIN line. A record of another type or
-// class, data that is not hexadecimal, a syntax error and input without any
-// record all return a *ParseError that names file. Records that parse but
-// are unusable, such as PKIX-EE(1) records, are returned: Classify sorts
-// them out.
+// $ORIGIN line. Records that parse but are unusable, such as PKIX-EE(1)
+// records, are returned: Classify sorts them out.
+//
+// ParseZone returns a *ParseError that names file for a record of another
+// type or class, data that is not hexadecimal, a syntax error, input
+// without any record, and input of more than maxZoneRecords records. It
+// also rejects $GENERATE lines, which expand to thousands of records
+// each, and $INCLUDE lines, which would read other files.
 func ParseZone(r io.Reader, file string) ([]*dns.TLSA, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxZoneSize+1))
 	if err != nil {
@@ -65,6 +78,9 @@ func ParseZone(r io.Reader, file string) ([]*dns.TLSA, error) {
 	if len(data) > maxZoneSize {
 		return nil, &ParseError{File: file, Err: fmt.Errorf("larger than %d bytes", maxZoneSize)}
 	}
+	if err := checkDirectives(data, file); err != nil {
+		return nil, err
+	}
 
 	zp := dns.NewZoneParser(bytes.NewReader(data), ".", "")
 	// The TTL plays no part in matching, so a record may leave it out even
@@ -72,6 +88,10 @@ func ParseZone(r io.Reader, file string) ([]*dns.TLSA, error) {
 	zp.SetDefaultTTL(0)
 	var records []*dns.TLSA
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if len(records) == maxZoneRecords {
+			return nil, &ParseError{File: file, Err: fmt.Errorf("more than %d records, more than "+
+				"any DNS message can carry", maxZoneRecords)}
+		}
 		t, err := checkZoneRecord(rr)
 		if err != nil {
 			return nil, &ParseError{File: file, Record: len(records) + 1, Err: err}
@@ -86,6 +106,58 @@ func ParseZone(r io.Reader, file string) ([]*dns.TLSA, error) {
 		return nil, &ParseError{File: file, Err: errors.New("no TLSA records found; " + tlsaLineForm)}
 	}
 	return records, nil
+}
+
+// rejectedDirectives are the zone-file directives that ParseZone rejects.
+var rejectedDirectives = []string{"$GENERATE", "$INCLUDE"}
+
+// checkDirectives returns a *ParseError for the first line of data that
+// contains one of rejectedDirectives anywhere, even in a comment. The
+// check errs on the side of rejection. The lexer of miekg/dns v1.1.73
+// takes a directive only at the start of a line. But it drops "(", ")"
+// and "\r" from a token, joins lines inside parentheses, and compares with
+// strings.ToUpper, so "$Gen(\nerate" and "$ınclude" with a dotless i are
+// directives too.
+func checkDirectives(data []byte, file string) error {
+	line := 1
+	for i, c := range data {
+		if c == '\n' {
+			line++
+		}
+		if c != '$' {
+			continue
+		}
+		for _, directive := range rejectedDirectives {
+			if startsWithDirective(data[i:], directive) {
+				return &ParseError{File: file, Line: line, Err: fmt.Errorf("%s is not allowed: give "+
+					"each TLSA record on a line of its own; %s", directive, tlsaLineForm)}
+			}
+		}
+	}
+	return nil
+}
+
+// startsWithDirective reports whether text starts with directive, where
+// the runes of text are compared as unicode.ToUpper maps them and the
+// bytes that the miekg/dns lexer drops from a token are skipped.
+func startsWithDirective(text []byte, directive string) bool {
+	for _, want := range directive {
+		for {
+			r, size := utf8.DecodeRune(text)
+			if size == 0 {
+				return false
+			}
+			text = text[size:]
+			if r == '(' || r == ')' || r == '\r' || r == '\n' {
+				continue
+			}
+			if unicode.ToUpper(r) != want {
+				return false
+			}
+			break
+		}
+	}
+	return true
 }
 
 // checkZoneRecord returns rr as a TLSA record, or why it is not one. The

@@ -25,8 +25,9 @@ func (l *lookup) verifyRRset(s *rrset, zone string, keys []*dns.DNSKEY) (*dns.RR
 		return nil, err
 	}
 	st.Security = Secure
+	st.Expires = sigTime(sig.Expiration, l.now).UTC()
 	st.Detail = fmt.Sprintf("key %d algorithm %s, expires %s", sig.KeyTag,
-		algorithmName(sig.Algorithm), sigTime(sig.Expiration, l.now).UTC().Format(time.RFC3339))
+		algorithmName(sig.Algorithm), st.Expires.Format(time.RFC3339))
 	l.step(st)
 	return sig, nil
 }

@@ -106,6 +106,10 @@ type Step struct {
 	Detail   string   `json:"detail,omitempty"`
 	// Cached is set when the step's result came from the cache.
 	Cached bool `json:"cached,omitempty"`
+	// Expires is the expiration of the signature that a secure RRSIG step
+	// verified, and zero for every other step. encoding/json leaves a zero
+	// time out only with omitzero; omitempty keeps it.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // String formats the step for traces, such as

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/mxclient/mxclient/dane"
 )
@@ -20,7 +21,7 @@ func (st *delivery) tryAddress(route *Route, h *Host, addr netip.Addr) bool {
 		port = 25
 	}
 	ap := netip.AddrPortFrom(addr, port)
-	cfg, describe := st.sessionConfig(route, h)
+	cfg, result := st.sessionConfig(route, h)
 
 	sess, err := st.open(ap, cfg)
 	if err != nil && errors.Is(err, ErrTLSFailed) && !cfg.RequireTLS {
@@ -37,7 +38,7 @@ func (st *delivery) tryAddress(route *Route, h *Host, addr netip.Addr) bool {
 	}
 	defer sess.Close()
 	st.sessions++
-	st.reportTLS(sess, h, describe)
+	st.reportTLS(sess, h, result)
 	st.transact(sess, h, addr)
 	sess.Quit()
 	return true
@@ -56,50 +57,56 @@ func (st *delivery) open(ap netip.AddrPort, cfg SessionConfig) (*Session, error)
 	return NewSession(st.ctx, conn, cfg)
 }
 
-// sessionConfig builds the session's TLS setup from the host's policy. The
-// returned function describes the DANE match once the handshake is done.
-func (st *delivery) sessionConfig(route *Route, h *Host) (SessionConfig, func() string) {
+// sessionConfig builds the session's TLS setup from the host's policy,
+// with the DANE result that names the matched record after a handshake.
+func (st *delivery) sessionConfig(route *Route, h *Host) (SessionConfig, *dane.Result) {
 	d := st.d
-	cfg := SessionConfig{Helo: d.Helo, Transcript: st.progress, Timeouts: d.Timeouts}
-	matched := func() string { return "" }
-	serverName := strings.TrimSuffix(h.Name, ".")
+	base := SessionConfig{Helo: d.Helo, Transcript: st.progress, Timeouts: d.Timeouts}
+	return ConfigFor(route, h, base, d.RequireTLS, d.Now)
+}
+
+// ConfigFor returns base with the TLS setup that h's policy demands: the
+// DANE check for DANE hosts, mandatory unauthenticated TLS for hosts with
+// only unusable TLSA records, and opportunistic TLS otherwise (mandatory
+// when requireTLS is set). now feeds DANE-TA certificate dates. For a DANE
+// host it also returns the dane.Result that names the matched record once
+// a handshake has completed; it is nil for other policies.
+func ConfigFor(route *Route, h *Host, base SessionConfig, requireTLS bool, now func() time.Time) (SessionConfig, *dane.Result) {
+	cfg := base
 	switch h.Policy {
 	case PolicyDANEVerified, PolicyDANETrusted:
 		ids := h.ReferenceIDs(route.Domain)
-		v := &dane.Verifier{Set: h.TLSA.Set, BaseDomain: ids[0], Names: ids[1:], Now: d.Now}
-		var match *dane.Match
-		cfg.TLS = v.TLSConfig(func(m *dane.Match) { match = m })
+		v := &dane.Verifier{Set: h.TLSA.Set, BaseDomain: ids[0], Names: ids[1:], Now: now}
+		var result *dane.Result
+		cfg.TLS, result = v.TLSConfig()
 		cfg.RequireTLS = true
-		matched = func() string {
-			if match == nil {
-				return ""
-			}
-			return fmt.Sprintf("TLSA record %d (%s) matched at depth %d",
-				match.Record.Index+1, dane.Describe(match.Record.TLSA), match.Depth)
-		}
+		return cfg, result
 	case PolicyTLSUnauthenticated:
 		cfg.TLS = OpportunisticTLS(strings.TrimSuffix(h.TLSA.BaseDomain, "."))
 		cfg.RequireTLS = true
 	default:
+		name := ""
 		if !route.Literal.IsValid() {
-			cfg.TLS = OpportunisticTLS(serverName)
-		} else {
-			cfg.TLS = OpportunisticTLS("")
+			name = strings.TrimSuffix(h.Name, ".")
 		}
-		cfg.RequireTLS = d.RequireTLS
+		cfg.TLS = OpportunisticTLS(name)
+		cfg.RequireTLS = requireTLS
 	}
-	return cfg, matched
+	return cfg, nil
 }
 
-func (st *delivery) reportTLS(sess *Session, h *Host, describe func() string) {
+func (st *delivery) reportTLS(sess *Session, h *Host, result *dane.Result) {
 	cs, ok := sess.TLS()
 	if !ok {
 		st.progress.printf("%s: no TLS (%s)", h.Name, h.Policy)
 		return
 	}
 	line := fmt.Sprintf("%s: %s, %s, %s", h.Name, tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), h.Policy)
-	if m := describe(); m != "" {
-		line += ", " + m
+	if result != nil {
+		if m := result.Match(cs); m != nil {
+			line += fmt.Sprintf(", TLSA record %d (%s) matched at depth %d",
+				m.Record.Index+1, dane.Describe(m.Record.TLSA), m.Depth)
+		}
 	}
 	st.progress.printf("%s", line)
 }

@@ -193,6 +193,15 @@ func (d *dataWriter) writeText(p []byte) (int, error) {
 	if i := indexLineBreak(span); i >= 0 {
 		span = span[:i]
 	}
+	// A CRLF after the text is written with it, in one call.
+	if end := len(span); end+1 < len(p) && p[end] == '\r' && p[end+1] == '\n' {
+		if _, err := d.w.Write(p[:end+2]); err != nil {
+			return 0, err
+		}
+		d.lineLen = 0
+		d.lineFolded = false
+		return end + 2, nil
+	}
 	if _, err := d.w.Write(span); err != nil {
 		return 0, err
 	}

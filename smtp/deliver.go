@@ -49,7 +49,8 @@ type Delivery struct {
 	// Now feeds DANE-TA certificate date checks; nil means time.Now.
 	Now func() time.Time
 	// Progress receives the DNS findings, the decision per host and the
-	// SMTP dialogue. Write errors are ignored.
+	// SMTP dialogue. Write errors are ignored; a writer that may block, such
+	// as standard output, belongs behind a ProgressWriter.
 	Progress io.Writer
 	// Warnf, when not nil, receives warnings.
 	Warnf func(format string, args ...any)

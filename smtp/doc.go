@@ -2,13 +2,13 @@
 // recipient's domain, authenticating them with DANE where the domain
 // publishes usable TLSA records.
 //
-// The package has two layers. The lower one is an SMTP client: a Session
+// The package has two layers. The lower one is an SMTP client. A Session
 // speaks to one server over a connection that Dial opens, directly,
-// through a SOCKS5 proxy or through a proxy command; a Message holds the
-// content to send and the rules that turn it into the DATA text. The
-// upper one decides where and how to deliver: it finds the mail
-// exchangers and their addresses with the DNSSEC validator, decides per
-// host whether DANE applies, falls back from host to host, and maps the
+// through a SOCKS5 proxy or through a proxy command. A Message contains
+// the content to send, which Session.Data turns into the DATA text. The
+// upper one decides where and how to deliver. It finds the mail exchangers
+// and their addresses with the DNSSEC validator and decides per host
+// whether DANE applies. It falls back from host to host and maps the
 // outcome to an exit status.
 //
 // The rules come from:
@@ -16,9 +16,9 @@
 //     and the implicit MX, reply line and text line limits, and the
 //     timeout of each stage (§4.5.3.2);
 //   - RFC 3207: STARTTLS, after which the client forgets what the server
-//     said before TLS and sends EHLO again; data the server sends after
-//     its 220 reply and before the handshake ends the connection
-//     (STARTTLS response injection);
+//     said before TLS and sends EHLO again. Data that the server sends
+//     between its 220 reply and the handshake ends the connection,
+//     because an attacker may have injected it (CVE-2021-38371);
 //   - RFC 1870: the SIZE extension, which the client declares and checks
 //     before MAIL;
 //   - RFC 6152: 8BITMIME, declared with BODY=8BITMIME for 8-bit content;

@@ -5,7 +5,7 @@ import "strings"
 // hello sends EHLO and, when the server rejects it with anything but 421,
 // falls back to HELO (RFC 5321 §3.2). A server greeted with HELO offers no
 // extensions, so it offers no STARTTLS either. A 421 reply means that the
-// server is closing the connection, so there is nobody left to send HELO to.
+// server is closing the connection, so HELO cannot follow it.
 func (s *Session) hello() error {
 	s.ext = nil
 	reply, err := s.command(s.cfg.Timeouts.EHLO, stageEHLO, "EHLO "+s.cfg.Helo)

@@ -68,9 +68,9 @@ func FuzzParseEHLO(f *testing.F) {
 }
 
 // FuzzDataWriter normalises arbitrary content, written in two pieces, and
-// checks what goes on the wire: nothing ends the data before the final
-// dot, CR and LF come only as CRLF, no line is longer than RFC 5321
-// allows, and no text is lost.
+// checks what goes on the wire. Nothing may end the data before the final
+// dot, and CR and LF may come only as CRLF. No line may be longer than RFC
+// 5321 allows, and no text may be lost.
 func FuzzDataWriter(f *testing.F) {
 	for _, seed := range []string{
 		"", "a\nb", "\n.\n", "\r.\r", "\r\n.\n", "\n.\r\n", ".\r\n", "..\n.",

@@ -58,12 +58,13 @@ func daneTLS(t *testing.T) *tls.Config {
 		t.Fatal(err)
 	}
 	v := &dane.Verifier{Set: dane.Classify([]*dns.TLSA{rr}), BaseDomain: mxName + "."}
-	return v.TLSConfig(nil)
+	cfg, _ := v.TLSConfig()
+	return cfg
 }
 
 // startReceiver starts an smtptest server that presents testCert, unless
-// cfg says otherwise, and closes it when the test ends.
-func startReceiver(t *testing.T, cfg smtptest.Config) *smtptest.Server {
+// cfg sets another configuration, and closes it when the test ends.
+func startReceiver(t testing.TB, cfg smtptest.Config) *smtptest.Server {
 	t.Helper()
 	if cfg.TLS == nil {
 		cert, _ := testCerts()
@@ -78,13 +79,14 @@ func startReceiver(t *testing.T, cfg smtptest.Config) *smtptest.Server {
 	return srv
 }
 
-// quickTimeouts are short stage timeouts for tests of stalled servers.
+// quickTimeouts are short stage timeouts for tests of stalled servers,
+// long enough for the stages before the stall on a loaded machine.
 var quickTimeouts = Timeouts{
-	Greeting: 300 * time.Millisecond, EHLO: 300 * time.Millisecond,
-	STARTTLS: 300 * time.Millisecond, MAIL: 300 * time.Millisecond,
-	RCPT: 300 * time.Millisecond, DATA: 300 * time.Millisecond,
-	DataBlock: 300 * time.Millisecond, DataEnd: 300 * time.Millisecond,
-	RSET: 300 * time.Millisecond, QUIT: 300 * time.Millisecond,
+	Greeting: 500 * time.Millisecond, EHLO: 500 * time.Millisecond,
+	STARTTLS: 500 * time.Millisecond, MAIL: 500 * time.Millisecond,
+	RCPT: 500 * time.Millisecond, DATA: 500 * time.Millisecond,
+	DataBlock: 500 * time.Millisecond, DataEnd: 500 * time.Millisecond,
+	RSET: 500 * time.Millisecond, QUIT: 500 * time.Millisecond,
 }
 
 // testTimeouts keep a broken test from hanging for the default minutes.

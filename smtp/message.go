@@ -27,7 +27,7 @@ type Message struct {
 // ReadMessage reads a message to the end of r. When r is an *os.File for
 // a regular file that supports seeking, such as standard input
 // redirected from a file, the content stays there and is read again from
-// its current offset for each attempt; the file must not change until
+// its current offset for each attempt. That file must not change until
 // Close. Any other input is copied to a temporary file in spoolDir (the
 // system's temporary directory when empty), which Close removes.
 //
@@ -61,9 +61,10 @@ func seekableStart(f *os.File) (int64, bool) {
 	return start, true
 }
 
-// spoolMessage copies r to a new file in dir. On systems that allow it,
-// the file is unlinked at once, so that nothing is left behind even when
-// the process is killed.
+// spoolMessage copies r to a new file in dir. On systems that allow
+// removing an open file, such as Linux, the file is unlinked at once, so
+// that nothing is left behind even when the process is killed. Elsewhere
+// Close removes it.
 func spoolMessage(r io.Reader, dir string) (*Message, error) {
 	f, err := os.CreateTemp(dir, "mxclient-spool-*")
 	if err != nil {

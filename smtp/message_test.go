@@ -74,6 +74,10 @@ func TestReadMessageSpoolsPipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the spool file is still linked after ReadMessage: %v", entries)
+	}
+
 	// The input is gone, so both reads come from the spool file.
 	for i := range 2 {
 		if got := readAll(t, m); got != "Subject: piped\n\nbody\n" {
@@ -101,6 +105,7 @@ func TestReadMessageKeepsRegularFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+
 	// Like standard input that something read from before.
 	if _, err := f.Seek(int64(len("skipped\n")), io.SeekStart); err != nil {
 		t.Fatal(err)
@@ -116,11 +121,13 @@ func TestReadMessageKeepsRegularFile(t *testing.T) {
 	if entries, _ := os.ReadDir(spool); len(entries) != 0 {
 		t.Errorf("the spool directory holds %d files, want none", len(entries))
 	}
+
 	for i := range 2 {
 		if got := readAll(t, m); got != "Subject: x\n\nbody\n" {
 			t.Errorf("read %d = %q", i, got)
 		}
 	}
+
 	m.Close()
 	if _, err := f.Stat(); err != nil {
 		t.Errorf("Close closed the caller's file: %v", err)

@@ -25,13 +25,13 @@ type ProxyCommand struct {
 	Stderr io.Writer
 }
 
-// NewProxyCommand parses command into words once, without a shell:
-// words are separated by spaces and tabs, single quotes keep everything
-// up to the next single quote, double quotes keep everything but \" and
-// \\, and a backslash outside quotes keeps the next character. In each
-// word, %h becomes the server's IP address (in brackets for IPv6), %p the
-// port, and %% a percent sign. Since no shell sees the result, nothing
-// from DNS can reach one.
+// NewProxyCommand parses command into words once, without a shell.
+// Spaces and tabs separate words. Single quotes keep everything up to the
+// next single quote, and double quotes keep everything but \" and \\,
+// which stand for " and \. A backslash outside quotes keeps the next
+// character. In each word, %h becomes the server's IP address (in
+// brackets for IPv6), %p the port, and %% a percent sign. No shell parses
+// the result, so nothing from DNS can reach one.
 func NewProxyCommand(command string) (*ProxyCommand, error) {
 	words, err := splitWords(command)
 	if err != nil {

@@ -21,9 +21,9 @@ const (
 )
 
 // ErrMalformedReply is the category, for errors.Is, of every reply that
-// breaks the syntax of RFC 5321 §4.2 or the limits above: a line without a
-// valid reply code, lines whose codes differ, a line over 512 octets, or
-// too many lines.
+// breaks the syntax of RFC 5321 §4.2 or the limits above. Examples are a
+// line without a valid reply code, lines whose codes differ, a line over
+// 512 octets, and too many lines.
 var ErrMalformedReply = errors.New("smtp: malformed reply")
 
 // Reply is one reply from an SMTP server.
@@ -175,10 +175,10 @@ func parseReplyLine(line []byte) (code int, last bool, text string, err error) {
 		sanitize(line))
 }
 
-// parseEnhanced returns the enhanced status code at the start of text
-// (RFC 3463 §2: class "." subject "." detail, each of one to three digits),
-// or "" when there is none or its class differs from the reply code's
-// first digit (RFC 2034 §4).
+// parseEnhanced returns the enhanced status code at the start of text, or
+// "" when there is none. RFC 3463 §2 defines it as class "." subject "."
+// detail, each of one to three digits, and RFC 2034 §4 requires the class
+// to equal the first digit of the reply code.
 func parseEnhanced(code int, text string) string {
 	word, _, _ := strings.Cut(text, " ")
 	class, rest, ok := strings.Cut(word, ".")

@@ -217,10 +217,13 @@ func FindRoute(ctx context.Context, v *dnssec.Validator, domain string, opts Rou
 
 	var wg sync.WaitGroup
 	for _, h := range hosts {
+		// Each host shuffles its addresses with a source of its own: a
+		// rand.Rand is not safe for concurrent use.
+		hostRand := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resolveHost(ctx, v, h, mx.Security, rng)
+			resolveHost(ctx, v, h, mx.Security, hostRand)
 		}()
 	}
 	wg.Wait()

@@ -100,10 +100,10 @@ type Session struct {
 	closed        bool
 }
 
-// NewSession starts an SMTP session on conn, which it owns from then on:
-// it reads the greeting, sends EHLO (or HELO when EHLO is rejected with
-// anything but 421), and, when cfg.TLS is set and the server offers it,
-// STARTTLS followed by a new EHLO. Cancelling ctx, or its deadline,
+// NewSession starts an SMTP session on conn, which it owns from then on.
+// It reads the greeting and sends EHLO, or HELO when EHLO is rejected with
+// anything but 421. When cfg.TLS is set and the server offers STARTTLS,
+// it sends STARTTLS and then EHLO again. Cancelling ctx, or its deadline,
 // aborts the session at whatever stage it is.
 //
 // On error, conn is closed. A rejected greeting, EHLO or HELO returns a
@@ -146,8 +146,9 @@ func (s *Session) open() error {
 	if err != nil {
 		return err
 	}
-	// RFC 5321 §4.2: a server that accepts connections greets with 220,
-	// one that does not with 554 (or 421 when it is shutting down).
+	// RFC 5321 §3.1: a server that accepts the connection greets with
+	// 220, one that does not with 554, and §3.8 adds 421 for a server
+	// that is shutting down.
 	if reply.Code != 220 {
 		return &ReplyError{Stage: StageGreeting, Reply: reply}
 	}

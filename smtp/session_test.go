@@ -537,7 +537,7 @@ func TestStageTimeouts(t *testing.T) {
 				t.Errorf("errors.Is(%v, ErrMaybeDelivered) = %v", err, got)
 			}
 			if elapsed := time.Since(start); elapsed > 5*time.Second {
-				t.Errorf("the session took %v to time out after 300ms", elapsed)
+				t.Errorf("the session took %v to time out after 500ms", elapsed)
 			}
 		})
 	}
@@ -545,7 +545,7 @@ func TestStageTimeouts(t *testing.T) {
 
 func TestContextDeadline(t *testing.T) {
 	srv := startReceiver(t, smtptest.Config{Script: smtptest.Script{Stall: smtptest.MAIL}})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	conn, err := Dial(ctx, srv.Addr(), nil)
 	if err != nil {
@@ -695,4 +695,13 @@ func rsaCert() *danetest.Cert {
 		rsaLeaf = danetest.NewSelfSigned(danetest.Options{Key: danetest.RSA, DNSNames: []string{mxName}})
 	})
 	return rsaLeaf
+}
+
+func TestQuitTimeout(t *testing.T) {
+	srv := startReceiver(t, smtptest.Config{Script: smtptest.Script{Stall: smtptest.QUIT}})
+	s := mustOpenSession(t, srv, SessionConfig{Timeouts: quickTimeouts})
+	err := s.Quit()
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !strings.Contains(err.Error(), "reply to QUIT: timed out") {
+		t.Errorf("Quit to a stalled server = %v, want a timeout", err)
+	}
 }

@@ -20,10 +20,9 @@ var (
 	// server again and deliver without STARTTLS.
 	ErrTLSFailed = errors.New("smtp: opportunistic TLS handshake failed")
 	// ErrResponseInjection marks a server that sent data after its 220
-	// reply to STARTTLS and before the TLS handshake. Such data was
-	// written by whoever sat on the path before TLS began, so the
-	// connection is dropped (CVE-2021-38371 is this flaw in Exim's
-	// client).
+	// reply to STARTTLS and before the TLS handshake. An attacker on the
+	// path can write such data before TLS begins, so the connection is
+	// dropped (CVE-2021-38371 is this flaw in Exim's client).
 	ErrResponseInjection = errors.New("smtp: STARTTLS response injection")
 )
 
@@ -72,14 +71,15 @@ func (s *Session) startTLS() error {
 		return nil
 	}
 
-	// RFC 3207 §4.2 and CVE-2021-38371: nothing received before the
-	// handshake may be taken for part of the TLS session. What the
-	// buffer holds now came in the same read as the 220 reply.
+	// CVE-2021-38371: nothing received before the handshake may be taken
+	// for part of the TLS session. Whatever the buffer holds now arrived
+	// with the 220 reply, before TLS.
 	if n := s.r.Buffered(); n > 0 {
+		injected, _ := s.r.Peek(min(n, 64))
 		return s.fail(&categoryError{category: ErrResponseInjection,
-			msg: fmt.Sprintf("smtp: STARTTLS response injection: the server sent %d octets after "+
-				"its 220 reply to STARTTLS and before the TLS handshake, so the connection "+
-				"is dropped (the attack of CVE-2021-38371)", n)})
+			msg: fmt.Sprintf("smtp: STARTTLS response injection: the server sent %d octets (%q) "+
+				"after its 220 reply to STARTTLS and before the TLS handshake, so the "+
+				"connection is dropped (the attack of CVE-2021-38371)", n, injected)})
 	}
 
 	if err := s.handshake(); err != nil {

@@ -17,7 +17,7 @@ func (t transcript) sent(line string) { t.write(">>> ", []byte(line)) }
 func (t transcript) received(line []byte) { t.write("<<< ", line) }
 
 // write writes one line. Its error is ignored: the transcript is for
-// people, and delivery must go on when nobody reads it any more.
+// people, and delivery must go on when its output is closed.
 func (t transcript) write(prefix string, line []byte) {
 	if t.w == nil {
 		return

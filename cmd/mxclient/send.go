@@ -117,9 +117,13 @@ func runSend(ctx context.Context, g *globalOptions, o *sendOptions, s *streams) 
 	if err := o.check(); err != nil {
 		return err
 	}
-	out := s.out
-	if o.quiet {
-		out = io.Discard
+	var out io.Writer = io.Discard
+	if !o.quiet {
+		// Standard output may be a pipe that fills up or closes: it must
+		// never hold up or abort a delivery.
+		progress := smtp.NewProgressWriter(s.out)
+		defer progress.Close(time.Second)
+		out = progress
 	}
 	warnf := func(format string, args ...any) {
 		fmt.Fprintf(s.errOut, "mxclient: warning: "+format+"\n", args...)

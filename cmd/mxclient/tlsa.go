@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
+	"golang.org/x/net/idna"
 
 	"github.com/mxclient/mxclient/dane"
 )
@@ -71,11 +71,14 @@ With --verify RECORDS, check the chain in CERT.pem against the TLSA records in
 the file RECORDS (zone-file lines as dig prints them; - reads standard input)
 the way an SMTP client does (RFC 7672), and print for each record whether it is
 usable and whether it matches. A DANE-EE(3) record matches the leaf whatever its
-names and dates. A DANE-TA(2) record also needs a valid chain at --at and a leaf
-issued for a reference identifier: the TLSA base domain (--host, by default the
-HOST of the records' owner names _PORT._tcp.HOST) or a --name. Where a usage
-and selector have SHA2-512 records, their SHA2-256 records are not used
-(RFC 7671 §9). When no record is usable, an SMTP client still uses TLS but
+names and dates. A DANE-TA(2) record designates a trust anchor: a CA
+certificate above the leaf, never the leaf itself, or a key given in full
+(2 1 0) that signs the chain. It needs a valid chain at --at, with the dates
+and constraints of the anchor certificate even when a 2 1 x record gives only
+its key. The leaf must be issued for a reference identifier: the TLSA base domain (--host,
+by default the HOST of the records' owner names _PORT._tcp.HOST) or a --name.
+Where a usage and selector have SHA2-512 records, their SHA2-256 records are
+not used (RFC 7671 §9). When no record is usable, an SMTP client still uses TLS but
 authenticates nothing, so it accepts any chain (RFC 7672 §2.2).
 
 ` + tlsaExitCodes,
@@ -114,7 +117,8 @@ authenticates nothing, so it accepts any chain (RFC 7672 §2.2).
 	f.StringVar(&o.recordsPath, "verify", "", "check CERT.pem against the TLSA records in the file "+
 		"`RECORDS` (- for standard input) instead of printing a record")
 	f.StringArrayVar(&o.names, "name", nil, "with --verify, another reference identifier `NAME` that "+
-		"a DANE-TA leaf may be issued for, such as the recipient domain (repeatable)")
+		"a DANE-TA leaf may be issued for, such as the recipient domain; internationalised names are "+
+		"converted to A-labels (repeatable)")
 	f.StringVar(&at, "at", "", "with --verify, check validity dates as of `TIME` "+
 		"(RFC 3339, e.g. 2026-01-02T15:04:05Z) instead of now")
 	return cmd
@@ -138,9 +142,18 @@ func (o *tlsaOptions) parseArgs(cmd *cobra.Command, args []string, at string) er
 		return usageErrorf("--verify - and CERT.pem - cannot both read standard input")
 	}
 	if o.host != "" {
-		if _, ok := dns.IsDomainName(o.host); !ok {
-			return usageErrorf("--host %q is not a valid domain name", o.host)
+		host, err := aLabelHost("host", o.host)
+		if err != nil {
+			return err
 		}
+		o.host = host
+	}
+	for i, name := range o.names {
+		ref, err := aLabelHost("name", name)
+		if err != nil {
+			return err
+		}
+		o.names[i] = ref
 	}
 	if at != "" {
 		t, err := time.Parse(time.RFC3339, at)
@@ -227,13 +240,44 @@ func (o *tlsaOptions) recordDepth(chain []*x509.Certificate, s *streams) (int, e
 	}
 	switch {
 	case depth == 0:
-		fmt.Fprintf(s.errOut, "mxclient: warning: the DANE-TA record is for the leaf itself; "+
-			"put the issuer certificates after the leaf in %s, or use --usage 3\n", o.certPath)
+		fmt.Fprintf(s.errOut, "mxclient: warning: the DANE-TA record is for the leaf itself, which an "+
+			"SMTP client never takes for a trust anchor, so it matches only as a 2 1 0 record for a "+
+			"self-signed leaf; put the issuer certificates after the leaf in %s, or use --usage 3\n",
+			o.certPath)
 	case !chain[depth].IsCA:
 		fmt.Fprintf(s.errOut, "mxclient: warning: the certificate at depth %d (%s) is not a CA "+
-			"certificate, so it cannot serve as a DANE-TA trust anchor\n", depth, subjectName(chain[depth]))
+			"certificate, so an SMTP client rejects it as a DANE-TA trust anchor when the server "+
+			"sends it\n", depth, subjectName(chain[depth]))
 	}
 	return depth, nil
+}
+
+// hostNameProfile converts host names given on the command line to the
+// A-label form that certificates and DNS use, with the mapping of
+// UTS #46 that lookups use. Its STD3 rules are off so that underscores
+// pass, and hostLabel checks the ASCII result instead.
+var hostNameProfile = idna.New(idna.MapForLookup(), idna.StrictDomainName(false),
+	idna.VerifyDNSLength(true), idna.BidiRule())
+
+// hostLabel matches a label of a host name in lower case: letters,
+// digits, hyphens and underscores, with no hyphen at either end.
+var hostLabel = regexp.MustCompile(`^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$`)
+
+// aLabelHost returns name, the value of --flag, as a host name in A-label
+// form and lower case, or a usage error when it is not a valid host name.
+func aLabelHost(flag, name string) (string, error) {
+	ascii, err := hostNameProfile.ToASCII(name)
+	if err != nil {
+		return "", usageErrorf("--%s %q is not a valid domain name (%v); give a host name such as "+
+			"mx.example.net", flag, name, err)
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(ascii, "."), ".") {
+		if !hostLabel.MatchString(label) {
+			return "", usageErrorf("--%s %q is not a valid domain name: its label %q may contain only "+
+				"letters, digits, hyphens and underscores, and no hyphen at either end", flag, name, label)
+		}
+	}
+	return ascii, nil
 }
 
 // hostOf returns the first DNS name of cert that is a host name, not a

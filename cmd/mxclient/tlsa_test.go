@@ -101,12 +101,16 @@ func TestTLSAGenerate(t *testing.T) {
 		{"DANE-TA at depth 1", []string{"--usage", "2", "--depth", "1", "--selector", "0", chain},
 			recordLine(t, mxOwner, 2, 0, 1, p.inter), ""},
 		{"DANE-TA for a leaf alone", []string{"--usage", "2", writePEM(t, p.leaf)},
-			recordLine(t, mxOwner, 2, 1, 1, p.leaf), "warning: the DANE-TA record is for the leaf itself"},
+			recordLine(t, mxOwner, 2, 1, 1, p.leaf), "warning: the DANE-TA record is for the leaf itself, " +
+				"which an SMTP client never takes for a trust anchor"},
 		{"DANE-TA for a leaf at depth 1", []string{"--usage", "2", writePEM(t, p.leaf, p.leafRSA)},
 			recordLine(t, mxOwner, 2, 1, 1, p.leafRSA),
-			"warning: the certificate at depth 1 (empty subject) is not a CA"},
+			"warning: the certificate at depth 1 (empty subject) is not a CA certificate, so an SMTP client " +
+				"rejects it as a DANE-TA trust anchor"},
 		{"--host and --port", []string{"--host", "smtp.example.org", "--port", "465", chain},
 			recordLine(t, "_465._tcp.smtp.example.org.", 3, 1, 1, p.leaf), ""},
+		{"--host as U-label", []string{"--host", "MX.B\u00fccher.example", chain},
+			recordLine(t, "_25._tcp.mx.xn--bcher-kva.example.", 3, 1, 1, p.leaf), ""},
 		{"host from the common name", []string{writePEM(t, p.commonNameOnly)},
 			recordLine(t, "_25._tcp.cn.example.net.", 3, 1, 1, p.commonNameOnly), ""},
 		{"DER chain", []string{"--usage", "2", der}, recordLine(t, mxOwner, 2, 1, 1, p.inter), ""},
@@ -259,6 +263,14 @@ func TestTLSAVerify(t *testing.T) {
 		{"DANE-TA with --name", append([]string{"--host", "mx.example.org", "--name", "mx.example.net"}, atNow...),
 			ta, exitOK, []string{"reference identifiers: mx.example.org, mx.example.net",
 				"accepted: record 1 authenticates the chain"}},
+		{"--name and --host as U-labels", append([]string{"--host", "mx.b\u00fccher.example", "--name",
+			"B\u00dcCHER.example."}, atNow...), ta, exitCheckFailed, []string{
+			"reference identifiers: mx.xn--bcher-kva.example, xn--bcher-kva.example.",
+			"rejected: no usable record matches the chain"}},
+		{"DANE-TA for the leaf", atNow, recordLine(t, mxOwner, 2, 0, 1, p.leaf), exitCheckFailed, []string{
+			"  usable, DANE-TA(2) Cert(0) SHA2-256(1): no match: only the leaf certificate matches, but a " +
+				"DANE-TA record must match a certificate that issued the leaf",
+			"rejected: no usable record matches the chain"}},
 		{"DANE-TA after the leaf expired", []string{"--at", "2027-06-01T00:00:00Z"}, ta, exitCheckFailed, []string{
 			"  usable, DANE-TA(2) Cert(0) SHA2-256(1): chain invalid: to the trust anchor certificate at depth 1 " +
 				"(CN=Test Intermediate): x509: certificate has expired or is not yet valid",
@@ -300,6 +312,22 @@ func checkLines(t *testing.T, text string, want []string) {
 		}
 		i++
 	}
+}
+
+// TestTLSAVerifyInternationalName checks that a --name in U-label form
+// matches a leaf issued for its A-label form.
+func TestTLSAVerifyInternationalName(t *testing.T) {
+	t.Parallel()
+	p := testTLSAPKI()
+	leaf := p.inter.Leaf(danetest.Options{DNSNames: []string{"xn--bcher-kva.example"}})
+	records := writeFile(t, "records.txt", recordLine(t, mxOwner, 2, 1, 1, p.inter))
+	got := invoke(t, append([]string{"tlsa", "--verify", records, "--name", "b\u00fccher.example"},
+		append(atNow, writePEM(t, leaf, p.inter))...)...)
+	if got.code != exitOK {
+		t.Errorf("tlsa --verify --name b\u00fccher.example = %d, want %d\n%v", got.code, exitOK, got)
+	}
+	checkLines(t, got.stdout, []string{"reference identifiers: mx.example.net., xn--bcher-kva.example",
+		"accepted: record 1 authenticates the chain"})
 }
 
 func TestTLSAVerifyStdin(t *testing.T) {
@@ -443,6 +471,18 @@ func TestTLSAUsageErrors(t *testing.T) {
 		{"depth past the chain", []string{"--usage", "2", "--depth", "2", chain},
 			"--depth 2 is out of range: " + chain + " contains 2 certificates (depths 0 to 1)"},
 		{"invalid host", []string{"--host", "mx..example.net", chain}, `--host "mx..example.net" is not a valid`},
+		{"host with a blank", []string{"--host", "mx example.net", chain},
+			`--host "mx example.net" is not a valid domain name: its label "mx example" may contain only ` +
+				"letters, digits, hyphens and underscores"},
+		{"name with an empty label", []string{"--verify", records, "--name", "mx..example.net", chain},
+			`--name "mx..example.net" is not a valid domain name (idna: invalid label`},
+		{"name with a wildcard", []string{"--verify", records, "--name", "*.example.net", chain},
+			`--name "*.example.net" is not a valid domain name: its label "*"`},
+		{"name with a leading hyphen", []string{"--verify", records, "--name", "-mx.example.net", chain},
+			`--name "-mx.example.net" is not a valid domain name`},
+		{"name with an invalid A-label", []string{"--verify", records, "--name", "xn--zz.example", chain},
+			`--name "xn--zz.example" is not a valid domain name`},
+		{"empty name", []string{"--verify", records, "--name", "", chain}, `--name "" is not a valid domain name`},
 		{"no host in certificate", []string{"--usage", "2", noName}, "the leaf certificate has no DNS name"},
 		{"--name without --verify", []string{"--name", "example.net", chain},
 			"--name does not apply to printing records"},

@@ -23,9 +23,9 @@ var errStopped = errors.New("smtptest: connection stopped by the script")
 
 // conn is the front end of one connection. It sits between the client
 // and go-smtp's server, which it talks to over a net.Pipe, and runs two
-// pumps: readClient passes the client's octets to go-smtp and answers
-// STARTTLS itself; readServer passes go-smtp's replies to the client or
-// replaces them as the Script says. Each reply is matched to its command
+// pumps. readClient passes the client's octets to go-smtp and replies to
+// STARTTLS itself. readServer passes go-smtp's replies to the client, or
+// replaces them as the Script sets. Each reply is matched to its command
 // through the queue of pending replies.
 type conn struct {
 	srv    *Server
@@ -43,7 +43,7 @@ type conn struct {
 	br        *bufio.Reader // the client's octets, decrypted after STARTTLS
 	midLine   bool          // the last piece passed on ended inside a line
 	content   contentScanner
-	dataReply chan bool // readServer's answer to DATA: in content or not
+	dataReply chan bool // whether readServer's reply to DATA started the content
 
 	mu      sync.Mutex // guards the fields below, and writes to the client
 	out     net.Conn   // client, or the TLS connection over it
@@ -88,6 +88,11 @@ func (c *conn) serve() {
 	go func() {
 		defer wg.Done()
 		c.readServer()
+		if c.isStalled() {
+			// go-smtp has ended, but a stalled server keeps the
+			// connection open until the client closes it.
+			<-c.done
+		}
 		c.close()
 	}()
 	c.readClient()
@@ -262,9 +267,9 @@ func (c *conn) offersTLS() bool {
 	return c.srv.cfg.TLS != nil && !c.script.NoSTARTTLS && !c.tlsActive()
 }
 
-// startTLS answers STARTTLS and runs the handshake (RFC 3207 §4). go-smtp
-// never sees the command; it sees the client's next EHLO, which resets
-// its session.
+// startTLS replies to STARTTLS and runs the handshake (RFC 3207 §4). The
+// command never reaches go-smtp. The client's next EHLO does, and it
+// resets go-smtp's session.
 func (c *conn) startTLS() error {
 	if c.script.Hangup == STARTTLS {
 		return errStopped
@@ -443,8 +448,17 @@ const (
 // scan returns the number of octets of p that belong to the content, the
 // final dot included, and whether the final dot is among them.
 func (s *contentScanner) scan(p []byte) (int, bool) {
-	for i, b := range p {
+	for i := 0; i < len(p); i++ {
+		b := p[i]
 		switch {
+		case s.state == inLine && b != '\r':
+			// Only a CR can change the state: skip to the next one.
+			j := bytes.IndexByte(p[i:], '\r')
+			if j < 0 {
+				return len(p), false
+			}
+			i += j
+			s.state = afterCR
 		case s.state == afterDotCR && b == '\n':
 			s.state = atLineStart
 			return i + 1, true

@@ -5,14 +5,14 @@
 //
 // A Server is emersion/go-smtp's server behind a front end of this
 // package. go-smtp parses the commands, removes the dot-stuffing and
-// hands over the messages; the front end, which the client talks to,
-// answers STARTTLS and runs the TLS handshake with the certificate in
-// Config.TLS, records every octet the client sends (decrypted after
-// STARTTLS) and every octet of the replies, and carries out a Script:
-// chosen replies at each stage, octets injected after the 220 reply to
-// STARTTLS, no STARTTLS, closing the connection instead of replying,
-// stalling, and reply lines of any length and number. go-smtp can do
-// none of these itself.
+// hands over the messages. The front end, which the client talks to,
+// replies to STARTTLS and runs the TLS handshake with the certificate in
+// Config.TLS. It records every octet the client sends, decrypted after
+// STARTTLS, and every octet of the replies. It also carries out a Script,
+// which go-smtp cannot do itself. A Script sets chosen replies at each
+// stage, octets injected after the 220 reply to STARTTLS, no STARTTLS, a
+// hangup instead of a reply, or a stall. Its replies may have lines of
+// any length and number.
 //
 // The server offers 8BITMIME, ENHANCEDSTATUSCODES and SIZE, STARTTLS
 // when it has a TLS configuration, and SMTPUTF8 when configured to. It

@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// Connection is what a server recorded of one connection.
+// Connection is the record that a server keeps of one connection.
 type Connection struct {
 	// Remote is the client's address.
 	Remote netip.AddrPort

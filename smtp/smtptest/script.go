@@ -62,7 +62,7 @@ func (s Stage) String() string {
 	return stageNames[s]
 }
 
-// stageOfCommand returns the stage whose reply a command line asks for.
+// stageOfCommand returns the stage of the reply to a command.
 func stageOfCommand(verb string) Stage {
 	switch verb {
 	case "EHLO":

@@ -243,6 +243,9 @@ func (s *Server) Close() error {
 	for _, c := range conns {
 		c.close()
 	}
+	// go-smtp closes the listener only once Serve has registered it,
+	// which may not have happened yet.
+	s.pipes.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if serr := s.smtp.Shutdown(ctx); serr != nil && !errors.Is(serr, gosmtp.ErrServerClosed) {
