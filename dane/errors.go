@@ -24,16 +24,17 @@ const (
 	// Unusable: the record was not tried; see Record.Reason.
 	Unusable
 	// NoMatch: for DANE-EE, the leaf does not match the record. For
-	// DANE-TA, no certificate of the chain matches it and the record does
-	// not carry a full certificate or key that could serve as a trust
-	// anchor absent from the chain.
+	// DANE-TA, no certificate of the chain above the leaf matches it, and
+	// the record does not carry a full certificate or key that could serve
+	// as a trust anchor absent from the chain.
 	NoMatch
 	// ChainInvalid: a DANE-TA trust anchor matched, but the chain from the
 	// leaf to it does not verify: a signature, an expired or not yet valid
 	// certificate, a missing intermediate, a CA or key usage constraint.
 	ChainInvalid
 	// NameMismatch: a DANE-TA chain verified, but the leaf certificate is
-	// issued for none of the reference identifiers.
+	// issued for none of the reference identifiers, or only its common
+	// name matches one while a CA of the chain has DNS name constraints.
 	NameMismatch
 	// Superseded: the record was not tried because it is a SHA2-256 record
 	// and the set has a usable SHA2-512 record with the same usage and

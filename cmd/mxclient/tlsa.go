@@ -109,8 +109,8 @@ authenticates nothing, so it accepts any chain (RFC 7672 §2.2).
 		"`SELECTOR`: 1 (SPKI, the public key) or 0 (Cert, the whole certificate)")
 	f.Uint8Var(&o.matchingType, "mtype", dane.MatchingSHA256,
 		"matching `TYPE`: 1 (SHA2-256), 2 (SHA2-512) or 0 (Full, the data itself)")
-	f.StringVar(&o.host, "host", "", "TLSA base domain, usually the MX `HOST` name (default: the leaf's "+
-		"first DNS name, or with --verify the HOST in the records' owner names)")
+	f.StringVar(&o.host, "host", "", "TLSA base domain, usually the MX `HOST` name, converted to A-labels "+
+		"(default: the leaf's first DNS name, or with --verify the HOST in the records' owner names)")
 	f.Uint16Var(&o.port, "port", 25, "TCP `PORT` in the owner name _PORT._tcp.HOST")
 	f.IntVar(&o.depth, "depth", 0, "with --usage 2, the chain position `N` of the trust anchor "+
 		"certificate, 0 being the leaf (default: the last certificate)")
