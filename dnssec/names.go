@@ -89,3 +89,12 @@ func coversName(owner, next, name string) bool {
 	}
 	return afterOwner
 }
+
+// wildcardAt returns the wildcard name directly below name: "*." for the
+// root, "*.example." for example.
+func wildcardAt(name string) string {
+	if name == "." {
+		return "*."
+	}
+	return "*." + name
+}

@@ -80,7 +80,7 @@ func (l *lookup) proveNSEC(d *denialSet, qname string, qtype uint16, nxdomain bo
 		if cover == nil {
 			return fail("no NSEC proves that %s does not exist", qname)
 		}
-		wildcard := "*." + nsecClosestEncloser(qname, cover)
+		wildcard := wildcardAt(nsecClosestEncloser(qname, cover))
 		if d.nsecDenies(wildcard) == nil {
 			return fail("no NSEC proves that the wildcard %s does not exist", wildcard)
 		}
@@ -107,7 +107,7 @@ func (l *lookup) proveNSEC(d *denialSet, qname string, qtype uint16, nxdomain bo
 			Detail: "empty non-terminal; " + nsecSpan(cover)})
 		return Secure, nil
 	}
-	wildcard := "*." + nsecClosestEncloser(qname, cover)
+	wildcard := wildcardAt(nsecClosestEncloser(qname, cover))
 	wm := d.nsecMatch(wildcard)
 	if wm == nil {
 		return fail("no NSEC matches %s or the wildcard %s", qname, wildcard)

@@ -188,7 +188,7 @@ func (l *lookup) proveNSEC3Chain(d *denialSet, qname string, qtype uint16, nxdom
 		return fail("an NSEC3 matches %s, so the name exists", qname)
 	}
 	optOut := cover.Flags&1 == 1
-	wildcard := "*." + ce
+	wildcard := wildcardAt(ce)
 
 	if nxdomain {
 		wc, err := l.nsec3Cover(d, wildcard)

@@ -47,6 +47,7 @@ func testLookupStates(t *testing.T, v *dnssec.Validator) {
 		{name: "example.test.", qtype: dns.TypeDNSKEY, security: dnssec.Secure, answer: []uint16{dns.TypeDNSKEY}},
 		{name: "example.test.", qtype: dns.TypeDS, security: dnssec.Secure, answer: []uint16{dns.TypeDS}},
 		{name: "nope.example.test.", qtype: dns.TypeA, security: dnssec.Secure, rcode: dns.RcodeNameError},
+		{name: "nosuchtld.", qtype: dns.TypeA, security: dnssec.Secure, rcode: dns.RcodeNameError},
 		{name: "www.example.test.", qtype: dns.TypeTXT, security: dnssec.Secure},
 		{name: "b.c.example.test.", qtype: dns.TypeA, security: dnssec.Secure},
 		{name: "x.wild.example.test.", qtype: dns.TypeA, security: dnssec.Secure, answer: []uint16{dns.TypeA}},

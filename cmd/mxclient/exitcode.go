@@ -11,6 +11,11 @@ const (
 	// exitCheckFailed reports a check that ran and found a fault, such as a
 	// chain that `tlsa --verify` rejects; sysexits(3) has no code for it.
 	exitCheckFailed = 1
+	// exitNoReceiver: check-domain finds no host that can receive mail as
+	// the domain publishes it.
+	exitNoReceiver = 2
+	// exitIncomplete: check-domain could not complete the check.
+	exitIncomplete  = 3
 	exitUsage       = 64 // EX_USAGE: the command was used incorrectly
 	exitDataErr     = 65 // EX_DATAERR: the input data was incorrect (bogus DNS data)
 	exitNoUser      = 67 // EX_NOUSER: the addressee is unknown (5xx to RCPT)

@@ -97,6 +97,7 @@ Exit codes follow sysexits(3); each command's help lists its own.`,
 	root.AddCommand(newSendCmd(g, s))
 	root.AddCommand(newDemoCmd(g, s))
 	root.AddCommand(newTLSACmd(g, s))
+	root.AddCommand(newCheckDomainCmd(g, s))
 	return root
 }
 
