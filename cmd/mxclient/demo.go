@@ -69,7 +69,7 @@ func (w *demoWorld) close() {
 // startDemo starts the receivers, then the DNS lab that points at them.
 func startDemo(standardPorts bool) (*demoWorld, error) {
 	now := time.Now()
-	validity := danetest.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(7 * 24 * time.Hour)}
+	validity := danetest.Options{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)}
 	ca := validity
 	ca.CommonName = "mxclient demo CA"
 	root := danetest.NewRoot(ca)
