@@ -2,10 +2,14 @@ package smtp
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 
 	"github.com/mxclient/mxclient/dnssec/dnssectest"
 	"github.com/mxclient/mxclient/smtp/smtptest"
@@ -138,5 +142,64 @@ func TestDeliverTooManyRecipients(t *testing.T) {
 	}
 	if got["b@example.test"] != Delivered || got["c@example.test"] != Deferred {
 		t.Errorf("outcomes = %v, want b delivered and c deferred\n%s", got, progress)
+	}
+}
+
+func TestDeliverBogusTLSA(t *testing.T) {
+	t.Parallel()
+	// A TLSA answer that does not verify makes the host unusable: the
+	// delivery defers and the host never sees MAIL, rather than falling
+	// back to opportunistic TLS.
+	opts := dnssectest.ZoneOptions{Faults: []dnssectest.Fault{
+		{Kind: dnssectest.AlteredData, Name: "_25._tcp.mx1", Type: dns.TypeTLSA}}}
+	w := newMailWorld(t, "example.test.", opts, "", receiver{host: "mx1", tlsa: []string{"ee"}})
+	out, progress := w.deliver(t, "example.test", []string{"b@example.test"}, nil)
+	checkOutcome(t, out, progress, Deferred, NoFailure)
+	if gotMail(w.servers["mx1"]) {
+		t.Error("a host with a bogus TLSA answer received MAIL")
+	}
+	if len(w.servers["mx1"].Connections()) != 0 {
+		t.Error("a host with a bogus TLSA answer was connected to")
+	}
+}
+
+func TestDeliverEqualPreferencesShuffled(t *testing.T) {
+	t.Parallel()
+	hosts := []*Host{{Name: "a.", Preference: 10}, {Name: "b.", Preference: 10}, {Name: "c.", Preference: 5}}
+	firsts := map[string]bool{}
+	for seed := uint64(0); seed < 40; seed++ {
+		list := append([]*Host(nil), hosts...)
+		sortByPreference(list, rand.New(rand.NewPCG(seed, seed)))
+		if list[0].Name != "c." {
+			t.Fatalf("sortByPreference put %s first, want the lowest preference c.", list[0].Name)
+		}
+		firsts[list[1].Name] = true
+	}
+	if !firsts["a."] || !firsts["b."] {
+		t.Errorf("equal preferences came out in one order only: %v", firsts)
+	}
+}
+
+func TestOrderAddressesFamilies(t *testing.T) {
+	t.Parallel()
+	v4 := []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")}
+	v6 := []netip.Addr{netip.MustParseAddr("2001:db8::1")}
+	v4First, v6First := false, false
+	for seed := uint64(0); seed < 40; seed++ {
+		got := orderAddresses(append([]netip.Addr(nil), v4...), append([]netip.Addr(nil), v6...), rand.New(rand.NewPCG(seed, 1)))
+		if len(got) != 3 {
+			t.Fatalf("orderAddresses returned %v, want all three addresses", got)
+		}
+		if got[0].Is4() {
+			v4First = true
+			if !got[2].Is6() {
+				t.Errorf("orderAddresses = %v, want the families kept together", got)
+			}
+		} else {
+			v6First = true
+		}
+	}
+	if !v4First || !v6First {
+		t.Errorf("one address family always came first (IPv4 first: %v, IPv6 first: %v)", v4First, v6First)
 	}
 }
