@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -201,5 +202,35 @@ func TestOrderAddressesFamilies(t *testing.T) {
 	}
 	if !v4First || !v6First {
 		t.Errorf("one address family always came first (IPv4 first: %v, IPv6 first: %v)", v4First, v6First)
+	}
+}
+
+func TestDeliverSessionFailuresMoveOn(t *testing.T) {
+	t.Parallel()
+	r5 := &smtptest.Reply{Code: 550, Text: "no"}
+	tests := []struct {
+		name   string
+		first  receiver
+		tweak  func(*Delivery)
+		wantOn string
+	}{
+		{"EHLO and HELO rejected", receiver{host: "mx1", script: smtptest.Script{EHLO: r5, HELO: r5}}, nil, "mx2"},
+		{"STARTTLS refused under DANE", receiver{host: "mx1", tlsa: []string{"ee"},
+			script: smtptest.Script{STARTTLS: &smtptest.Reply{Code: 454, Text: "4.7.0 not now"}}}, nil, "mx2"},
+		{"connection lost at RCPT", receiver{host: "mx1", script: smtptest.Script{Hangup: smtptest.RCPT}}, nil, "mx2"},
+		{"stalled greeting", receiver{host: "mx1", script: smtptest.Script{Stall: smtptest.Greeting}},
+			func(d *Delivery) { d.Timeouts.Greeting = 300 * time.Millisecond }, "mx2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newMailWorld(t, "example.test.", dnssectest.ZoneOptions{}, "", tt.first, receiver{host: "mx2"})
+			out, progress := w.deliver(t, "example.test", []string{"b@example.test"}, tt.tweak)
+			checkOutcome(t, out, progress, Delivered, NoFailure)
+			checkDelivered(t, w.servers[tt.wantOn])
+			if tt.name == "STARTTLS refused under DANE" && gotMail(w.servers["mx1"]) {
+				t.Error("the DANE host got MAIL without TLS")
+			}
+		})
 	}
 }
