@@ -41,6 +41,9 @@ func ParseAddress(s string) (Address, error) {
 		return Address{}, err
 	}
 	if _, ok := parseLiteral(domain); !ok {
+		if strings.HasSuffix(domain, ".") {
+			return Address{}, fmt.Errorf("domain %q ends with a dot, which an address does not have (RFC 5321 §4.1.2)", domain)
+		}
 		if strings.HasPrefix(domain, "[") {
 			return Address{}, fmt.Errorf("invalid address literal %s", domain)
 		}
@@ -63,7 +66,7 @@ func checkLocal(local string) error {
 		switch {
 		case r < 0x20 || r == 0x7f:
 			return errors.New("control character in the local part")
-		case !quoted && strings.ContainsRune(" <>()[]\\,;:\"", r):
+		case !quoted && strings.ContainsRune(" <>()[]\\,;:\"@", r):
 			return fmt.Errorf("%q in an unquoted local part", r)
 		}
 	}

@@ -236,8 +236,8 @@ func (st *delivery) reportRoute(route *Route) {
 			line += fmt.Sprintf(", addresses %s (%s)", strings.Join(addrs, " "), h.AddrSecurity)
 		}
 		if h.TLSA != nil {
-			line += fmt.Sprintf(", TLSA at _25._tcp.%s (%d records, %d usable)",
-				h.TLSA.BaseDomain, len(h.TLSA.Set.Records), len(h.TLSA.Set.Usable()))
+			line += fmt.Sprintf(", TLSA at _25._tcp.%s (%s, %d usable)",
+				h.TLSA.BaseDomain, plural(len(h.TLSA.Set.Records), "record"), len(h.TLSA.Set.Usable()))
 		}
 		if h.Err != nil {
 			line += ": " + h.Err.Error()
@@ -269,4 +269,12 @@ func (st *delivery) tryHost(route *Route, h *Host) {
 			return
 		}
 	}
+}
+
+// plural returns "1 record" or "n records".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

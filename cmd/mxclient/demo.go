@@ -39,8 +39,14 @@ DANE-TA record. Then deliver a sample message to it through the same code as
 "mxclient send", print the progress and where the message arrived, and exit.
 
 With --serve, keep that world running until interrupted and print the flags
-that reach it, to try "lookup", "tlsa" and "send" against it. --serve needs
-ports 53 and 25, so root (or CAP_NET_BIND_SERVICE).`,
+that reach it, with files to try "lookup", "tlsa", "send" and "check-domain"
+against it: the trust anchor, root hints, the receivers' certificate chains
+and a sample message. --serve needs ports 53 and 25, so root (or
+CAP_NET_BIND_SERVICE). The demo sets up its own DNS flags and timeout; the
+global ones do not apply to it.
+
+Exit status: 0 the message was delivered (or --serve was interrupted);
+75 the world could not be started or the delivery did not succeed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDemo(cmd.Context(), g, o, s)
@@ -130,9 +136,18 @@ func startDemo(standardPorts bool) (*demoWorld, error) {
 		anchor.WriteString(rr.String() + "\n")
 	}
 	w.anchor = filepath.Join(dir, "root.ds")
-	if err := os.WriteFile(w.anchor, []byte(anchor.String()), 0o644); err != nil {
-		w.close()
-		return nil, err
+	files := map[string]string{
+		"root.ds":     anchor.String(),
+		"root.hints":  l.RootHints(),
+		"message.eml": demoMessage,
+		"mx1.pem":     string(danetest.PEM(certs["mx1"], root)),
+		"mx2.pem":     string(danetest.PEM(certs["mx2"], root)),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			w.close()
+			return nil, err
+		}
 	}
 	return w, nil
 }
@@ -153,7 +168,7 @@ func runDemo(ctx context.Context, g *globalOptions, o *demoOptions, s *streams) 
 	w, err := startDemo(o.serve)
 	if err != nil {
 		if o.serve {
-			return withCode(exitTempFail, fmt.Errorf("%w; --serve needs ports 53 and 25: run it as root", err))
+			return withCode(exitTempFail, fmt.Errorf("%w; --serve needs ports 53 and 25: run it as root or with CAP_NET_BIND_SERVICE", err))
 		}
 		return withCode(exitTempFail, err)
 	}
@@ -194,20 +209,26 @@ func tlsWord(on bool) string {
 func serveDemo(ctx context.Context, w *demoWorld, s *streams) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	dir := filepath.Dir(w.anchor)
 	flags := fmt.Sprintf("--dns-mode upstream --resolver %s --trust-anchor %s",
 		w.lab.Resolver(dnssectest.Normal), w.anchor)
 	fmt.Fprintf(s.out, `The demo world is running; press Ctrl-C to stop it.
 
 DNS flags that reach it:
   %[1]s
+or, iterating from its root server:
+  --dns-mode iterate --root-hints %[5]s/root.hints --trust-anchor %[6]s
 
 Try:
   mxclient lookup %[1]s --trace _25._tcp.mx1.%[2]s TLSA
-  mxclient send %[1]s --helo client.test -f sender@client.test postmaster@%[2]s < message.eml
-  mxclient lookup %[1]s %[2]s MX
+  mxclient check-domain %[1]s %[2]s
+  mxclient lookup %[1]s _25._tcp.mx2.%[2]s TLSA | grep -v '^;' > %[5]s/mx2.tlsa
+  mxclient tlsa --verify %[5]s/mx2.tlsa %[5]s/mx2.pem
+  mxclient send %[1]s --helo client.test -f sender@client.test postmaster@%[2]s < %[5]s/message.eml
 
 Receivers: mx1.%[2]s at %[3]s (DANE-EE), mx2.%[2]s at %[4]s (DANE-TA).
-`, flags, demoDomain, w.receivers["mx1"].Addr(), w.receivers["mx2"].Addr())
+Files: %[5]s
+`, flags, demoDomain, w.receivers["mx1"].Addr(), w.receivers["mx2"].Addr(), dir, w.anchor)
 	<-ctx.Done()
 	return nil
 }

@@ -65,6 +65,12 @@ func (o *dnsOptions) validator(now func() time.Time, logf func(string, ...any), 
 	if mode == modeUpstream && o.rootHints != "" {
 		return nil, usageErrorf("--root-hints applies to --dns-mode iterate or auto, not upstream")
 	}
+	if mode == modeIterate && len(o.resolvers) > 0 {
+		// Dropping --resolver silently would send the queries to the root
+		// servers instead of where the user pointed them.
+		return nil, usageErrorf("--resolver does not apply to --dns-mode iterate, which asks the root servers " +
+			"itself: give --root-hints FILE to reach other servers, or use --dns-mode upstream")
+	}
 	anchors, err := o.anchors()
 	if err != nil {
 		return nil, err

@@ -62,6 +62,12 @@ func TestLookupDNSModes(t *testing.T) {
 			wantStderr: "mxclient: --root-hints applies to --dns-mode iterate or auto",
 		},
 		{
+			name:       "resolver with iterate",
+			flags:      []string{"--dns-mode", "iterate", "--root-hints", hints, "--resolver", lab.Resolver(dnssectest.Normal)},
+			want:       exitUsage,
+			wantStderr: "--resolver does not apply to --dns-mode iterate",
+		},
+		{
 			name:       "unreadable root hints",
 			flags:      []string{"--dns-mode", "iterate", "--root-hints", hints + ".missing"},
 			want:       exitConfig,

@@ -49,7 +49,11 @@ func run(args []string, in io.Reader, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "mxclient: %v\n", err)
 	}
 	if code == exitUsage {
-		fmt.Fprintf(errOut, "Run 'mxclient %s --help' for usage.\n", commandPath(root, args))
+		hint := "mxclient --help"
+		if path := commandPath(root, args); path != "" {
+			hint = "mxclient " + path + " --help"
+		}
+		fmt.Fprintf(errOut, "Run '%s' for usage.\n", hint)
 	}
 	return code
 }
@@ -91,7 +95,7 @@ Exit codes follow sysexits(3); each command's help lists its own.`,
 	g.dns.register(pf)
 	pf.CountVarP(&g.verbose, "verbose", "v", "print progress and every DNS query on stderr (repeat for more)")
 	pf.DurationVar(&g.timeout, "timeout", 30*time.Second,
-		"deadline for the whole command; each DNS query also has its own short timeout")
+		"deadline for the whole command (send: 15m by default, check-domain: 2m); each DNS query also has its own short timeout")
 
 	root.AddCommand(newLookupCmd(g, s))
 	root.AddCommand(newSendCmd(g, s))

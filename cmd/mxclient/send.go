@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -161,6 +162,9 @@ func runSend(ctx context.Context, g *globalOptions, o *sendOptions, s *streams) 
 	}
 	outcomes := deliverAll(ctx, d, recipients)
 	report(out, s.errOut, outcomes)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		fmt.Fprintf(s.errOut, "mxclient: the --timeout of %s ran out before the delivery finished\n", g.timeout)
+	}
 	return sendExit(outcomes)
 }
 
