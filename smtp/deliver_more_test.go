@@ -234,3 +234,20 @@ func TestDeliverSessionFailuresMoveOn(t *testing.T) {
 		})
 	}
 }
+
+func TestDeliverSessionLimit(t *testing.T) {
+	t.Parallel()
+	busy := smtptest.Script{RCPT: map[string]smtptest.Reply{"b@example.test": {Code: 450, Text: "4.2.1 busy"}}}
+	w := newMailWorld(t, "example.test.", dnssectest.ZoneOptions{}, "",
+		receiver{host: "mx1", script: busy}, receiver{host: "mx2", script: busy}, receiver{host: "mx3", script: busy})
+	out, progress := w.deliver(t, "example.test", []string{"b@example.test"}, nil)
+	checkOutcome(t, out, progress, Deferred, NoFailure)
+	if n := len(w.servers["mx3"].Connections()); n != 0 {
+		t.Errorf("the third host got %d connections, want none after %d sessions", n, DefaultMaxSessions)
+	}
+	out, progress = w.deliver(t, "example.test", []string{"b@example.test"}, func(d *Delivery) { d.MaxSessions = 3 })
+	checkOutcome(t, out, progress, Deferred, NoFailure)
+	if n := len(w.servers["mx3"].Connections()); n != 1 {
+		t.Errorf("with MaxSessions 3 the third host got %d connections, want 1", n)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mxclient/mxclient/dnssec/dnssectest"
 )
 
 func TestSendMessageEdgeCases(t *testing.T) {
@@ -88,6 +90,23 @@ func TestDemoServe(t *testing.T) {
 	for _, want := range []string{"--dns-mode upstream --resolver 127.", ":53 --trust-anchor ", "mxclient lookup ", "mxclient send "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo --serve output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSendNullSender(t *testing.T) {
+	w := newSendWorld(t)
+	for _, from := range []string{"", "<>"} {
+		before := len(w.mx.Messages())
+		args := []string{"send", "--dns-mode", "upstream", "--resolver", w.lab.Resolver(dnssectest.Normal),
+			"--trust-anchor", w.anchor, "--helo", "client.test", "-f", from, "-q", "b@example.test"}
+		var stdout, stderr bytes.Buffer
+		if code := run(args, strings.NewReader("Subject: bounce\r\n\r\nbody\r\n"), &stdout, &stderr); code != exitOK {
+			t.Fatalf("send -f %q = %d\n%s", from, code, stderr.String())
+		}
+		msgs := w.mx.Messages()[before:]
+		if len(msgs) != 1 || msgs[0].From != "" {
+			t.Errorf("send -f %q: reverse-path = %+v, want the null reverse-path", from, msgs)
 		}
 	}
 }
