@@ -80,7 +80,7 @@ func (s Status) String() string {
 	return "failed"
 }
 
-// FailureKind tells permanent failures apart, for the exit status.
+// FailureKind classifies permanent failures, for the exit status.
 type FailureKind int
 
 const (
@@ -97,15 +97,15 @@ const (
 	InvalidAddress
 )
 
-// Outcome is what became of one recipient.
+// Outcome is the end state of the delivery to one recipient.
 type Outcome struct {
 	Recipient string
 	Status    Status
 	Kind      FailureKind
 	// Host is the mail exchanger that gave the final word, if any.
 	Host string
-	// Err explains a deferral or failure; for a delivery after a warning,
-	// such as ErrMaybeDelivered, it says so.
+	// Err explains a deferral or failure. A deferral after the message may
+	// have been delivered wraps ErrMaybeDelivered.
 	Err error
 }
 
