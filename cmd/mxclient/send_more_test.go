@@ -110,3 +110,20 @@ func TestSendNullSender(t *testing.T) {
 		}
 	}
 }
+
+func TestSendBodyWithoutHeader(t *testing.T) {
+	w := newSendWorld(t)
+	before := len(w.mx.Messages())
+	var stdout, stderr bytes.Buffer
+	if code := run(w.args("-q", "b@example.test"), strings.NewReader("just a body line\n"), &stdout, &stderr); code != exitOK {
+		t.Fatalf("send = %d\n%s", code, stderr.String())
+	}
+	data := string(w.mx.Messages()[before].Data)
+	head, body, ok := strings.Cut(data, "\r\n\r\n")
+	if !ok || body != "just a body line\r\n" {
+		t.Errorf("delivered message = %q, want the added fields, an empty line and the body", data)
+	}
+	if !strings.HasPrefix(head, "From: ") || !strings.Contains(head, "\r\nDate: ") {
+		t.Errorf("delivered header = %q, want From and Date added", head)
+	}
+}

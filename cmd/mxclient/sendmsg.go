@@ -42,7 +42,7 @@ func readSendMessage(in io.Reader, o *sendOptions) (*smtp.Message, []smtp.Addres
 	}
 
 	br := bufio.NewReader(in)
-	fields, raw, err := readHeader(br)
+	fields, raw, ended, err := readHeader(br)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -70,6 +70,11 @@ func readSendMessage(in io.Reader, o *sendOptions) (*smtp.Message, []smtp.Addres
 		header.WriteString(add)
 		changed = true
 	}
+	if changed && !ended && len(fields) == 0 {
+		// The input had no header block: the added fields need the empty
+		// line that separates a header from the body.
+		header.WriteString("\r\n")
+	}
 
 	var body io.Reader = io.MultiReader(bytes.NewReader(header.Bytes()), bytes.NewReader(raw[headerLen(fields):]), br)
 	if f, ok := in.(*os.File); ok && !changed {
@@ -87,35 +92,34 @@ func readSendMessage(in io.Reader, o *sendOptions) (*smtp.Message, []smtp.Addres
 
 // readHeader reads the header block, up to and including the empty line
 // that ends it, or the whole input when it has no body. It returns the
-// fields and the raw bytes read.
-func readHeader(br *bufio.Reader) ([]headerField, []byte, error) {
+// fields, the raw bytes read, and whether the empty line was found.
+func readHeader(br *bufio.Reader) ([]headerField, []byte, bool, error) {
 	var raw []byte
 	var fields []headerField
 	for {
 		line, err := br.ReadBytes('\n')
 		raw = append(raw, line...)
 		if len(raw) > maxHeaderSize {
-			return nil, nil, withCode(exitDataErr, fmt.Errorf("the message header is larger than %d octets", maxHeaderSize))
+			return nil, nil, false, withCode(exitDataErr, fmt.Errorf("the message header is larger than %d octets", maxHeaderSize))
 		}
 		trimmed := bytes.TrimRight(line, "\r\n")
 		switch {
 		case len(line) == 0:
 		case len(trimmed) == 0:
 			// The empty line ends the header; it belongs to the body part.
-			raw = raw[:len(raw)-len(line)]
-			return fields, append(raw, line...), nil
+			return fields, raw, true, nil
 		case (line[0] == ' ' || line[0] == '\t') && len(fields) > 0:
 			fields[len(fields)-1].lines = append(fields[len(fields)-1].lines, line...)
 		default:
 			name, _, ok := bytes.Cut(trimmed, []byte(":"))
-			if !ok {
+			if !ok || len(bytes.TrimSpace(name)) == 0 || bytes.ContainsAny(name, " \t") {
 				// Not a header field: the message has no header block.
-				return fields, raw, errorIfRead(err)
+				return fields, raw, false, errorIfRead(err)
 			}
-			fields = append(fields, headerField{name: string(bytes.TrimSpace(name)), lines: line})
+			fields = append(fields, headerField{name: string(name), lines: line})
 		}
 		if err != nil {
-			return fields, raw, errorIfRead(err)
+			return fields, raw, false, errorIfRead(err)
 		}
 	}
 }
