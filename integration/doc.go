@@ -30,6 +30,14 @@
 //     a note, and the test checks that delv still reports what the note
 //     says.
 //
+// TestIntegrationPostfixReceiver adds three signed zones to the lab whose
+// MX host is a Postfix instance in its own directory, listening on port 25
+// of a lab address with STARTTLS. mxclient send delivers to it under a
+// DANE-EE and under a DANE-TA record, and the test compares the message in
+// Postfix's maildir with the input. A TLSA record that matches nothing
+// must give exit status 75, and a recipient that Postfix rejects 67. This
+// test also needs the Debian package postfix.
+//
 // Every server and client runs inside a network namespace that the test
 // creates, whose only interface is its own loopback interface. The servers
 // listen on port 53 of their own addresses in a 127.X.Y.0/24 block, where

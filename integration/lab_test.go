@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -58,9 +59,22 @@ const toolParallelism = 4
 // directory and starts the servers. Everything stops when t ends.
 func buildLab(t *testing.T) *lab {
 	t.Helper()
+	return buildLabWith(t, nil)
+}
+
+// buildLabWith builds the lab as buildLab does, with the zones that extra
+// returns for the lab's address block added to labZones. The pair table
+// does not cover the extra zones, so only tests that build their own lab
+// should add them.
+func buildLabWith(t *testing.T, extra func(block) []zoneSpec) *lab {
+	t.Helper()
 	b := randomBlock()
 	l := &lab{dir: t.TempDir(), block: b, byName: make(map[string]*labZone)}
-	if err := l.linkZones(); err != nil {
+	specs := labZones
+	if extra != nil {
+		specs = append(slices.Clip(labZones), extra(b)...)
+	}
+	if err := l.linkZones(specs); err != nil {
 		t.Fatal(err)
 	}
 
@@ -84,10 +98,9 @@ func buildLab(t *testing.T) *lab {
 	return l
 }
 
-// linkZones turns labZones into labZone values and finds each zone's
-// parent.
-func (l *lab) linkZones() error {
-	for _, spec := range labZones {
+// linkZones turns specs into labZone values and finds each zone's parent.
+func (l *lab) linkZones(specs []zoneSpec) error {
+	for _, spec := range specs {
 		z := &labZone{zoneSpec: spec}
 		l.zones = append(l.zones, z)
 		l.byName[spec.name] = z

@@ -55,9 +55,18 @@ func (r clientRun) output() string {
 // runClient runs program with args in the lab's namespace. An exit status
 // other than 0 is no error.
 func (l *lab) runClient(program string, args ...string) (clientRun, error) {
+	return l.runClientInput(nil, program, args...)
+}
+
+// runClientInput runs program as runClient does, with input on its
+// standard input.
+func (l *lab) runClientInput(input []byte, program string, args ...string) (clientRun, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	defer cancel()
 	cmd := l.ns.command(program, args...)
+	if input != nil {
+		cmd.Stdin = bytes.NewReader(input)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
