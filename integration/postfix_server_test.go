@@ -18,20 +18,25 @@ import (
 // as: nobody on Debian.
 const virtualUID = 65534
 
-// postfixReceiver is a Postfix instance with its own configuration and
-// queue directory that accepts mail for some domains on port 25 of one
-// address and delivers it to a single maildir. It sends no mail: every
-// transport other than virtual(8) is error(8), and master.cf has no SMTP
-// client service.
-type postfixReceiver struct {
+// postfixInstance is a Postfix instance with its own configuration and
+// queue directory, run in a network namespace.
+type postfixInstance struct {
 	ns *netns
-	// dir holds main.cf, master.cf, the queue, the data directory, the
-	// maildir and the log.
+	// dir holds main.cf, master.cf, the queue, the data directory and the
+	// log.
 	dir      string
 	queueDir string
+	logPath  string
+}
+
+// postfixReceiver is a Postfix instance that accepts mail for some
+// domains on port 25 of one address and delivers it to a single maildir.
+// It sends no mail: every transport other than virtual(8) is error(8),
+// and master.cf has no SMTP client service.
+type postfixReceiver struct {
+	postfixInstance
 	// maildir is the maildir that virtual(8) delivers every message to.
 	maildir string
-	logPath string
 }
 
 // postfixConfig is what a postfixReceiver listens on and accepts.
@@ -54,7 +59,7 @@ type postfixConfig struct {
 // exist and the test runs as root.
 func requirePostfix(t *testing.T) {
 	t.Helper()
-	for _, program := range []string{"postfix", "postconf"} {
+	for _, program := range []string{"postfix", "postconf", "postqueue"} {
 		if _, err := exec.LookPath(program); err != nil {
 			skipMissingTool(t, "the Postfix integration test needs %s (Debian package postfix, "+
 				"installed with main_mailer_type \"No configuration\" as .ci/run does)", program)
@@ -73,9 +78,24 @@ func requirePostfix(t *testing.T) {
 // start fails halfway.
 func startPostfix(t *testing.T, ns *netns, c postfixConfig) *postfixReceiver {
 	t.Helper()
-	// Postfix's daemons and virtual(8) reach the data directory and the
-	// maildir as unprivileged users, so the directory must be searchable
-	// by everyone, which t.TempDir's parent is not.
+	dir := makePostfixDir(t)
+	p := &postfixReceiver{
+		postfixInstance: newPostfixInstance(ns, dir),
+		maildir:         filepath.Join(dir, "mail", "inbox"),
+	}
+	if err := p.writeConfig(c); err != nil {
+		t.Fatal(err)
+	}
+	p.checkAndStart(t)
+	return p
+}
+
+// makePostfixDir makes a directory for a Postfix instance that t removes
+// when it ends. Postfix's daemons, virtual(8) and the user= account of
+// pipe(8) reach files in it as unprivileged users, so the directory must
+// be searchable by everyone, which t.TempDir's parent is not.
+func makePostfixDir(t *testing.T) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "mxclient-postfix-")
 	if err != nil {
 		t.Fatal(err)
@@ -84,46 +104,56 @@ func startPostfix(t *testing.T, ns *netns, c postfixConfig) *postfixReceiver {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := &postfixReceiver{
+	return dir
+}
+
+// newPostfixInstance returns an instance whose files are in dir.
+func newPostfixInstance(ns *netns, dir string) postfixInstance {
+	return postfixInstance{
 		ns:       ns,
 		dir:      dir,
 		queueDir: filepath.Join(dir, "queue"),
-		maildir:  filepath.Join(dir, "mail", "inbox"),
 		logPath:  filepath.Join(dir, "maillog"),
 	}
-	if err := p.writeConfig(c); err != nil {
+}
+
+// checkAndStart runs postfix check on the instance's configuration,
+// starts it in its namespace, and stops it when t ends, also when the
+// start fails halfway.
+func (p *postfixInstance) checkAndStart(t *testing.T) {
+	t.Helper()
+	if _, err := runTool(p.dir, "postfix", "-c", p.dir, "check"); err != nil {
+		t.Fatalf("postfix check of %s: %v\n%s", p.dir, err, p.log())
+	}
+	t.Cleanup(func() { p.stop(t) })
+	if err := p.start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := runTool(dir, "postfix", "-c", dir, "check"); err != nil {
-		t.Fatalf("postfix check of %s: %v\n%s", dir, err, p.log())
-	}
+}
 
-	t.Cleanup(func() { p.stop(t) })
-	if _, err := ns.run(dir, "postfix", "-c", dir, "start"); err != nil {
-		t.Fatalf("starting Postfix in %s: %v\n%s", dir, err, p.log())
+// start starts the instance's master process in its namespace.
+func (p *postfixInstance) start() error {
+	if _, err := p.ns.run(p.dir, "postfix", "-c", p.dir, "start"); err != nil {
+		return fmt.Errorf("starting Postfix in %s: %w\n%s", p.dir, err, p.log())
 	}
-	return p
+	return nil
+}
+
+// running reports whether the instance's master process runs.
+func (p *postfixInstance) running() bool {
+	_, err := p.ns.run(p.dir, "postfix", "-c", p.dir, "status")
+	return err == nil
 }
 
 // writeConfig writes main.cf, master.cf and the recipient access table,
 // and makes the directories that Postfix does not make itself.
 func (p *postfixReceiver) writeConfig(c postfixConfig) error {
-	dataDir := filepath.Join(p.dir, "data")
+	dataDir, err := p.makeQueueAndDataDirs()
+	if err != nil {
+		return err
+	}
 	mailBase := filepath.Dir(p.maildir)
-	for _, d := range []string{p.queueDir, dataDir, mailBase} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return err
-		}
-	}
-	postfixUser, err := user.Lookup("postfix")
-	if err != nil {
-		return err
-	}
-	postfixUID, err := strconv.Atoi(postfixUser.Uid)
-	if err != nil {
-		return err
-	}
-	if err := os.Chown(dataDir, postfixUID, -1); err != nil {
+	if err := os.Mkdir(mailBase, 0o755); err != nil {
 		return err
 	}
 	if err := os.Chown(mailBase, virtualUID, virtualUID); err != nil {
@@ -201,9 +231,36 @@ postlog   unix-dgram n - n - 1 postlogd
 	return os.WriteFile(filepath.Join(p.dir, "master.cf"), []byte(master), 0o644)
 }
 
+// makeQueueAndDataDirs makes the queue directory and the data directory,
+// which the postfix account must own, and returns the data directory.
+func (p *postfixInstance) makeQueueAndDataDirs() (string, error) {
+	dataDir := filepath.Join(p.dir, "data")
+	for _, d := range []string{p.queueDir, dataDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	postfixUser, err := user.Lookup("postfix")
+	if err != nil {
+		return "", err
+	}
+	postfixUID, err := strconv.Atoi(postfixUser.Uid)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chown(dataDir, postfixUID, -1); err != nil {
+		return "", err
+	}
+	return dataDir, nil
+}
+
 // stop stops Postfix with postfix stop, and kills the master process if
-// that fails.
-func (p *postfixReceiver) stop(t *testing.T) {
+// that fails. It does nothing when the instance does not run, so that a
+// test may stop an instance itself before its cleanup.
+func (p *postfixInstance) stop(t *testing.T) {
+	if !p.running() {
+		return
+	}
 	_, err := p.ns.run(p.dir, "postfix", "-c", p.dir, "stop")
 	if err == nil {
 		return
@@ -223,7 +280,7 @@ func (p *postfixReceiver) stop(t *testing.T) {
 }
 
 // log returns Postfix's log so far.
-func (p *postfixReceiver) log() string {
+func (p *postfixInstance) log() string {
 	text, err := os.ReadFile(p.logPath)
 	if err != nil {
 		return fmt.Sprintf("(reading %s: %v)", p.logPath, err)
@@ -252,7 +309,7 @@ func (p *postfixReceiver) messages() ([]string, error) {
 
 // queued returns the paths of the messages in Postfix's queue, which
 // holds a message from the end of DATA until delivery.
-func (p *postfixReceiver) queued() ([]string, error) {
+func (p *postfixInstance) queued() ([]string, error) {
 	var paths []string
 	for _, sub := range []string{"maildrop", "incoming", "active", "deferred", "hold", "corrupt"} {
 		err := filepath.WalkDir(filepath.Join(p.queueDir, sub), func(path string, d os.DirEntry, err error) error {
