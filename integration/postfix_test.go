@@ -3,7 +3,9 @@ package integration
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +16,9 @@ import (
 // hostPostfix is the host number, in the lab's block, of the Postfix
 // receiver's smtpd listener. The DNS servers of labHosts do not use it.
 const hostPostfix = 25
+
+// hostSOCKS is the host number of the microsocks SOCKS5 proxy.
+const hostSOCKS = 108
 
 // Mail domains of the Postfix test, each a signed zone below test. whose
 // MX host mx.DOMAIN has the receiver's address and a TLSA record for
@@ -109,6 +114,38 @@ func TestIntegrationPostfixReceiver(t *testing.T) {
 			compareDelivered(t, message, delivered)
 		})
 	}
+
+	t.Run("delivers through a SOCKS5 proxy", func(t *testing.T) {
+		proxy := startMicrosocks(t, l)
+		recipient := "rcpt@" + daneEEDomain
+		message := testMessage(recipient)
+		known, err := p.messages()
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := l.runClientInput(message, bin, "send",
+			"--dns-mode", "upstream", "--resolver", l.unboundAddr(), "--trust-anchor", l.anchorFile,
+			"--timeout", "30s", "--helo", "client.test", "-f", "sender@client.test",
+			"--proxy", "socks5://"+proxy, recipient)
+		if err != nil {
+			t.Fatalf("mxclient send --proxy: %v\n%s", err, run.output())
+		}
+		if run.exitCode != 0 {
+			t.Fatalf("mxclient send --proxy exited %d, want 0\n%s\n--- Postfix log\n%s", run.exitCode, run.output(), p.log())
+		}
+		if !strings.Contains(run.stdout, "DANE verified") {
+			t.Errorf("the delivery through the proxy was not under DANE:\n%s", run.stdout)
+		}
+		proxyHost, _, _ := net.SplitHostPort(proxy)
+		if !strings.Contains(p.log(), "["+proxyHost+"]") {
+			t.Errorf("Postfix saw no connection from the proxy %s:\n%s", proxyHost, p.log())
+		}
+		delivered, err := os.ReadFile(p.waitNewMessage(t, known, mailDelivery))
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareDelivered(t, message, delivered)
+	})
 
 	t.Run("TLSA mismatch defers", func(t *testing.T) {
 		recipient := "rcpt@" + daneBadDomain
@@ -247,4 +284,37 @@ func checkNothingNew(t *testing.T, p *postfixReceiver, known []string) {
 		t.Errorf("the maildir holds %d messages, want the %d from before\n--- Postfix log\n%s",
 			len(paths), len(known), p.log())
 	}
+}
+
+// startMicrosocks runs Debian's microsocks SOCKS5 server on its own lab
+// address inside the namespace and returns its address.
+func startMicrosocks(t *testing.T, l *lab) string {
+	t.Helper()
+	if _, err := exec.LookPath("microsocks"); err != nil {
+		skipMissingTool(t, "microsocks not found (Debian package microsocks): %v", err)
+	}
+	addr := l.block.addr(hostSOCKS)
+	if _, err := l.ns.run("", "ip", "address", "add", addr+"/32", "dev", "lo"); err != nil {
+		t.Fatal(err)
+	}
+	// -b makes the proxy connect from its own address, so that the
+	// receiver's log shows that the connection came through it.
+	cmd := l.ns.command("microsocks", "-i", addr, "-p", "1080", "-b", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting microsocks: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	proxy := net.JoinHostPort(addr, "1080")
+	// microsocks prints nothing when it is ready: wait until it accepts.
+	for i := 0; i < 50; i++ {
+		if _, err := l.ns.run("", "bash", "-c", "exec 3<>/dev/tcp/"+addr+"/1080"); err == nil {
+			return proxy
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("microsocks does not accept connections on %s", proxy)
+	return ""
 }
