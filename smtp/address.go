@@ -40,6 +40,11 @@ func ParseAddress(s string) (Address, error) {
 	if err := checkLocal(local); err != nil {
 		return Address{}, err
 	}
+	// RFC 5321 §4.5.3.1.3: a path holds at most 256 octets, 254 without
+	// its angle brackets.
+	if len(s) > 254 {
+		return Address{}, fmt.Errorf("address of %d octets, more than 254", len(s))
+	}
 	if _, ok := parseLiteral(domain); !ok {
 		if strings.HasSuffix(domain, ".") {
 			return Address{}, fmt.Errorf("domain %q ends with a dot, which an address does not have (RFC 5321 §4.1.2)", domain)

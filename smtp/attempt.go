@@ -137,8 +137,12 @@ func (st *delivery) oneTransaction(sess *Session, h *Host, addr netip.Addr, opts
 	where := fmt.Sprintf("%s (%s)", h.Name, addr)
 	if err := sess.Mail(d.From, opts); err != nil {
 		if permanentMailError(err) {
+			kind := MessageRefused
+			if errors.Is(err, ErrInvalidAddress) {
+				kind = InvalidAddress
+			}
 			for _, r := range st.pending {
-				st.settle(r, Failed, MessageRefused, h.Name, fmt.Errorf("%s: %w", where, err))
+				st.settle(r, Failed, kind, h.Name, fmt.Errorf("%s: %w", where, err))
 			}
 			return 0, false
 		}
@@ -163,6 +167,9 @@ func (st *delivery) oneTransaction(sess *Session, h *Host, addr netip.Addr, opts
 			st.lastErr = fmt.Errorf("%s: %w", where, err)
 		case errors.Is(err, ErrSMTPUTF8Required):
 			st.settle(r, Failed, MessageRefused, h.Name, fmt.Errorf("%s: %w", where, err))
+		case errors.Is(err, ErrInvalidAddress):
+			// Nothing was sent; no other host would take it either.
+			st.settle(r, Failed, InvalidAddress, h.Name, fmt.Errorf("%s: %w", where, err))
 		default:
 			// The connection failed: every recipient moves on.
 			st.lastErr = fmt.Errorf("%s: %w", where, err)
@@ -201,12 +208,12 @@ func (st *delivery) oneTransaction(sess *Session, h *Host, addr netip.Addr, opts
 }
 
 // permanentMailError reports a MAIL failure that no other host would
-// change: a 5xx reply, a message over the SIZE limit, or a need for
-// SMTPUTF8 the server lacks.
+// change: a 5xx reply, a message over the SIZE limit, a need for SMTPUTF8
+// the server lacks, or a reverse-path no SMTP command can carry.
 func permanentMailError(err error) bool {
 	var re *ReplyError
-	return errors.As(err, &re) && re.Permanent() ||
-		errors.Is(err, ErrMessageTooLarge) || errors.Is(err, ErrSMTPUTF8Required)
+	return errors.As(err, &re) && re.Permanent() || errors.Is(err, ErrMessageTooLarge) ||
+		errors.Is(err, ErrSMTPUTF8Required) || errors.Is(err, ErrInvalidAddress)
 }
 
 func (st *delivery) warnf(format string, args ...any) {

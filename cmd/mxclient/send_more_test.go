@@ -127,3 +127,15 @@ func TestSendBodyWithoutHeader(t *testing.T) {
 		t.Errorf("delivered header = %q, want From and Date added", head)
 	}
 }
+
+func TestSendOverlongAddress(t *testing.T) {
+	w := newSendWorld(t)
+	long := strings.Repeat("l", 64) + "@" + strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." +
+		strings.Repeat("c", 60) + "." + strings.Repeat("d", 20) + ".test"
+	for _, args := range [][]string{w.args(long), w.args("-f", long, "b@example.test")} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, strings.NewReader("Subject: x\r\n\r\nbody\r\n"), &stdout, &stderr); code != exitDataErr {
+			t.Errorf("send with a %d-octet address = %d, want %d\n%s", len(long), code, exitDataErr, stderr.String())
+		}
+	}
+}
