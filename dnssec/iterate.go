@@ -317,8 +317,8 @@ func (it *Iterator) askZone(ctx context.Context, cut *delegation, name string, q
 				problems = append(problems, fmt.Sprintf("%s: %v", server, err))
 				continue
 			}
-			if why := lameReason(resp, cut.zone, name); why != "" {
-				problems = append(problems, fmt.Sprintf("%s: %s", server, why))
+			if lame := lameReason(resp, cut.zone, name); lame != "" {
+				problems = append(problems, fmt.Sprintf("%s: %s", server, lame))
 				continue
 			}
 			return resp, server, nil
@@ -415,8 +415,8 @@ func (it *Iterator) resolveGlueless(ctx context.Context, cut *delegation) ([]str
 	}
 }
 
-// lameReason says why a response from a server of zone cannot be used, or
-// returns "". Answers without the AA bit are accepted when they carry data
+// lameReason returns why a response from a server of zone cannot be used,
+// or "" when it can. Answers without the AA bit are accepted when they carry data
 // for the name, an NXDOMAIN, a negative answer's SOA, NSEC or NSEC3
 // records (RFC 2308 §2.2 allows NODATA without an SOA), or a referral below
 // the zone, as resolvers do; anything else without AA is lame.

@@ -163,7 +163,7 @@ func inAnswer(answer []dns.RR, name string, rtype uint16) bool {
 }
 
 // tryDenial proves the denial for name from resp into res when the proof
-// holds, and reports whether it did; a failed attempt leaves res and the
+// holds, and reports whether it did. A failed attempt leaves res and the
 // trace as they were.
 func (l *lookup) tryDenial(res *Result, resp *dns.Msg, name string, qtype uint16) bool {
 	trial := *res
@@ -295,7 +295,7 @@ func (l *lookup) proveAnswer(set *rrset, resp *dns.Msg, qtype uint16) (Security,
 	// NOTE: the walk stops at the signer, so data that a parent signed
 	// below one of its own zone cuts passes as the parent's. Only the
 	// parent's keys can make such data, and the parent controls the
-	// child's DS anyway; walking to every owner would cost a DS query per
+	// child's DS anyway. Walking to every owner would cost a DS query per
 	// answer.
 	zs := l.zoneFor(signer)
 	if zs.security != Secure {
